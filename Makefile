@@ -1,0 +1,42 @@
+# `make run` and `make test` are the whole set-up on a fresh Debian or Ubuntu machine.
+SHELL := /bin/bash
+PYTHON := /usr/bin/python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+# What the service needs: LibreOffice Writer without a GUI, its Python bridge (the venv is
+# made from the system Python to see it), and fonts metric-compatible with Times New Roman,
+# Arial and Calibri so letters lay out as they do in Word.
+RUN_PKGS := python3 python3-venv python3-uno libreoffice-writer-nogui \
+	fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea fonts-dejavu-core
+# What the tests need besides: pdftotext/pdftoppm, a QR reader, the browser and its
+# driver, and Redis for the multi-worker print-queue test.
+TEST_PKGS := poppler-utils zbar-tools chromium chromium-driver redis-server
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test system-run system-test venv clean-venv
+
+run: system-run $(STAMP)
+	$(VENV)/bin/pulang init
+	$(VENV)/bin/pulang serve
+
+test: system-run system-test $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+system-run:
+	@bash .ci/apt-ensure $(RUN_PKGS)
+
+system-test:
+	@bash .ci/apt-ensure $(TEST_PKGS)
+
+$(STAMP): pyproject.toml
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,37 @@
+"""Pulang: case files, letters and release ceremonies for Dinas Sosial offices."""
+
+from flask import Flask
+
+from .config import Settings
+
+
+def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
+    """The app factory. `test_config` overrides settings (e.g. {"archive": tmp_path});
+    `runtime` lets `pulang serve` pass one that runs the converter pool."""
+    from . import db as database, errors_http, public, templates_registry
+    from .api import bp as api_bp
+    from .runtime import Runtime
+    from .web_support import close_db
+
+    app = Flask(__name__, template_folder="html", static_folder="static")
+    settings = Settings.from_env(**(test_config or {}))
+    settings.ensure_dirs()
+    app.config.update(
+        SECRET_KEY=settings.load_secret_key(),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update({k.upper(): v for k, v in (test_config or {}).items()})
+    db = database.connect(settings.db_path)
+    database.migrate(db)
+    templates_registry.register_builtins(db, settings)
+    db.close()
+
+    app.extensions["pulang"] = runtime or Runtime(settings)
+    app.teardown_appcontext(close_db)
+    errors_http.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(public.bp)
+    return app

@@ -1,0 +1,42 @@
+"""Bearer-token authentication and role checks for the API."""
+
+import functools
+
+from flask import g, request
+
+from ..auth.roles import allowed
+from ..auth.users import user_for_token
+from ..errors import Forbidden, Unauthorized
+from ..web_support import get_db
+
+
+def current_api_user() -> dict:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token>")
+    user = user_for_token(get_db(), token.strip())
+    if user is None:
+        raise Unauthorized("the token is unknown or revoked")
+    return user
+
+
+def requires(permission: str):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.user = current_api_user()
+            if not allowed(g.user["role"], permission):
+                raise Forbidden("your role may not do this")
+            return view(*args, **kwargs)
+        wrapper.permission = permission
+        return wrapper
+    return decorate
+
+
+def json_body() -> dict:
+    from ..errors import InvalidInput
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", fields={"body": "must be a JSON object"})
+    return data

@@ -1,0 +1,25 @@
+"""Who may do what. One table, checked by the server on every action."""
+
+ROLES = ("admin", "supervisor", "staff", "auditor")
+_EVERYONE = frozenset(ROLES)
+_WRITERS = frozenset({"admin", "supervisor", "staff"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case.read": _EVERYONE,
+    "case.write": _WRITERS,
+    "document.read": _EVERYONE,
+    "document.create": _WRITERS,
+    "document.void": frozenset({"admin", "supervisor"}),
+    "search": _EVERYONE,
+    "ceremony.read": _EVERYONE,
+    "ceremony.write": _WRITERS,
+    "user.manage": frozenset({"admin"}),
+    "settings.manage": frozenset({"admin"}),
+    "template.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin", "auditor"}),
+    "export.full": frozenset({"admin", "supervisor"}),
+}
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    return role in PERMISSIONS[permission]

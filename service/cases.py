@@ -1,0 +1,155 @@
+"""Cases (penerima manfaat), their facility and their aid items."""
+
+import datetime as dt
+
+from . import numbering, office, validate as v
+from .clock import now_iso
+from .db import write_transaction
+from .errors import Conflict, InvalidInput, NotFound
+from .nik import check_nik
+
+CASE_FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address",
+               "origin_region", "facility", "notes")
+
+AID_KINDS = {
+    "business_capital": "Modal usaha",
+    "ticket": "Tiket pulang",
+    "living_allowance": "Jatah hidup",
+    "transport": "Transportasi lokal",
+    "kemensos_transfer": "Bantuan Kemensos",
+    "equipment": "Peralatan usaha",
+    "other": "Bantuan lainnya",
+}
+
+_CHECKS = {
+    "full_name": lambda x: v.text(x, max_len=200, required=True),
+    "birth_place": lambda x: v.text(x, max_len=100),
+    "birth_date": lambda x: v.date(x, not_future=True),
+    "origin_address": lambda x: v.text(x, max_len=500, multiline=True),
+    "origin_region": lambda x: v.text(x, max_len=100),
+    "facility": lambda x: v.text(x, max_len=200, required=True),
+    "notes": lambda x: v.text(x, max_len=5000, multiline=True),
+    "nik": lambda x: v.text(x, max_len=40),
+    "allow_duplicate": v.flag,
+}
+
+
+def _clean_case(data: dict, *, partial: bool, current: dict | None = None) -> tuple[dict, list[str]]:
+    clean, problems = v.collect(data, _CHECKS)
+    if not partial:
+        for name in ("full_name", "facility"):
+            if name not in data:
+                problems.setdefault(name, "is required")
+    warnings = []
+    if "nik" in clean and "nik" not in problems:
+        birth = clean.get("birth_date") or (current and v.date(current.get("birth_date")))
+        check = check_nik(clean["nik"], birth or None)
+        if check.error:
+            problems["nik"] = check.error
+        clean["nik"] = check.value
+        warnings += check.warnings
+    if problems:
+        raise InvalidInput("the case has invalid fields", fields=problems)
+    if isinstance(clean.get("birth_date"), dt.date):
+        clean["birth_date"] = clean["birth_date"].isoformat()
+    return clean, warnings
+
+
+def facility_id(db, name: str) -> int:
+    """The facility of that name, created on first use (names compare case-blind)."""
+    row = db.execute("SELECT id FROM facilities WHERE name = ?", [name]).fetchone()
+    if row:
+        return row[0]
+    return db["facilities"].insert({"name": name, "created_at": now_iso()}).last_pk
+
+
+def _nik_owner(db, nik: str, except_id: int | None = None) -> int | None:
+    row = db.execute("SELECT id FROM cases WHERE nik = ? AND id IS NOT ? AND status != 'anonymised'",
+                     [nik, except_id]).fetchone()
+    return row[0] if row else None
+
+
+def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
+    clean, warnings = _clean_case(data, partial=False)
+    allow_duplicate = clean.pop("allow_duplicate", False)
+    now = now_iso()
+    with write_transaction(db):
+        if clean.get("nik") and not allow_duplicate:
+            owner = _nik_owner(db, clean["nik"])
+            if owner:
+                raise Conflict("this NIK is already on another case",
+                               fields={"nik": "already recorded on another case"},
+                               existing_case_id=owner)
+        year = dt.date.today().year
+        prefix = office.get_all(db)["case_prefix"]
+        seq = numbering.next_value(db, f"case:{prefix}", year)
+        row = {k: clean.get(k, "") for k in CASE_FIELDS if k != "facility"}
+        row.update(
+            nik=clean.get("nik"), birth_date=clean.get("birth_date"),
+            facility_id=facility_id(db, clean["facility"]),
+            case_number=numbering.case_number(prefix, year, seq),
+            created_by=user["id"] if user else None, created_at=now, updated_at=now)
+        case_id = db["cases"].insert(row).last_pk
+    return get_case(db, case_id), warnings
+
+
+def update_case(db, case_id: int, data: dict) -> tuple[dict, list[str]]:
+    current = get_case(db, case_id)
+    clean, warnings = _clean_case(data, partial=True, current=current)
+    allow_duplicate = clean.pop("allow_duplicate", False)
+    with write_transaction(db):
+        if clean.get("nik") and not allow_duplicate:
+            owner = _nik_owner(db, clean["nik"], except_id=case_id)
+            if owner:
+                raise Conflict("this NIK is already on another case",
+                               fields={"nik": "already recorded on another case"},
+                               existing_case_id=owner)
+        if "facility" in clean:
+            clean["facility_id"] = facility_id(db, clean.pop("facility"))
+        if clean:
+            clean["updated_at"] = now_iso()
+            db["cases"].update(case_id, clean)
+    return get_case(db, case_id), warnings
+
+
+def get_case(db, case_id) -> dict:
+    """The case with its facility name, or NotFound (also for anonymised ids: an id
+    alone reveals nothing)."""
+    rows = list(db.query(
+        "SELECT cases.*, facilities.name AS facility FROM cases "
+        "JOIN facilities ON facilities.id = cases.facility_id "
+        "WHERE cases.id = ? AND cases.status != 'anonymised'", [case_id]))
+    if not rows:
+        raise NotFound("no such case")
+    return rows[0]
+
+
+def aid_items(db, case_id: int) -> list[dict]:
+    items = list(db["aid_items"].rows_where("case_id = ?", [case_id], order_by="id"))
+    for item in items:
+        item["label"] = AID_KINDS.get(item["kind"], item["kind"])
+    return items
+
+
+def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> dict:
+    get_case(db, case_id)
+    checks = {
+        "kind": lambda x: v.choice(x, tuple(AID_KINDS)),
+        "amount": lambda x: v.whole_number(x, minimum=1, maximum=ceiling),
+        "source": lambda x: v.text(x, max_len=200),
+        "description": lambda x: v.text(x, max_len=500),
+    }
+    clean, problems = v.collect(data, checks)
+    for name in ("kind", "amount"):
+        if name not in data:
+            problems.setdefault(name, "is required")
+    if problems:
+        raise InvalidInput("the aid item has invalid fields", fields=problems)
+    clean.setdefault("source", "")
+    clean.setdefault("description", "")
+    item_id = db["aid_items"].insert(dict(
+        clean, case_id=case_id, created_by=user["id"] if user else None,
+        created_at=now_iso())).last_pk
+    item = db["aid_items"].get(item_id)
+    item["label"] = AID_KINDS[item["kind"]]
+    return item

@@ -1,0 +1,177 @@
+"""The `pulang` command (contract: ../shared/API.md)."""
+
+import json
+import sys
+
+import click
+
+from . import audit as audit_log
+from . import db as database
+from . import templates_registry
+from .auth.roles import ROLES
+from .auth.users import create_token, create_user, generate_password
+from .config import Settings
+from .errors import PulangError
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    return settings
+
+
+def _open_db(settings: Settings):
+    db = database.connect(settings.db_path)
+    database.migrate(db)
+    templates_registry.register_builtins(db, settings)
+    return db
+
+
+@click.group()
+def main():
+    """Pulang: case files, letters and release ceremonies for a Dinas Sosial office."""
+
+
+@main.command()
+def init():
+    """Create the archive (database, index, folders); on first run, an admin account."""
+    from .search import SearchIndex
+    settings = _settings()
+    db = _open_db(settings)
+    SearchIndex(settings.index_dir).close()
+    if not db["users"].count:
+        password = generate_password()
+        create_user(db, "admin", "admin", password)
+        audit_log.record(db, "user.create", target_type="user", target_id="admin",
+                         detail={"role": "admin", "by": "init"})
+        click.echo("Created the first account. Write this password down; it is shown only once.")
+        click.echo("  username: admin")
+        click.echo(f"  password: {password}")
+    click.echo(f"Archive ready at {settings.archive}")
+
+
+@main.group()
+def user():
+    """Manage user accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(name, role, password_stdin):
+    """Create a user; prints a generated password once unless one is given on stdin."""
+    db = _open_db(_settings())
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    try:
+        create_user(db, name, role, password)
+    except PulangError as exc:
+        raise click.ClickException(f"{exc.message}: {json.dumps(exc.fields)}") from None
+    audit_log.record(db, "user.create", target_type="user", target_id=name,
+                     detail={"role": role, "by": "cli"})
+    click.echo(f"Created user {name} ({role}).")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@main.group()
+def token():
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+def token_create(name):
+    """Print a new API token for NAME (shown once, stored only as a hash)."""
+    db = _open_db(_settings())
+    try:
+        value = create_token(db, name)
+    except PulangError as exc:
+        raise click.ClickException(exc.message) from None
+    audit_log.record(db, "token.create", target_type="user", target_id=name)
+    click.echo(f"API token for {name} (shown once):")
+    click.echo(value)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (PULANG_HOST).")
+@click.option("--port", default=None, type=int, help="Port (PULANG_PORT).")
+def serve(host, port):
+    """Run the web service with its converter pool and index writer."""
+    from .server import run
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    run(Settings.from_env(**overrides))
+
+
+@main.command()
+def reindex():
+    """Rebuild the search index from the database and the stored PDFs."""
+    from .maintenance import reindex as rebuild
+    from .search import SearchIndex
+    settings = _settings()
+    db = _open_db(settings)
+    index = SearchIndex(settings.index_dir)
+    count = rebuild(db, index, settings.archive)
+    index.close()
+    click.echo(f"Indexed {count} entries.")
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Repair what can be repaired safely.")
+@click.option("--stale-after", default=900.0, show_default=True,
+              help="Seconds after which an unfinished document counts as interrupted.")
+def doctor(repair, stale_after):
+    """Find (and repair) disagreements between database, files and index."""
+    from .maintenance import doctor as examine
+    from .search import SearchIndex
+    settings = _settings()
+    db = _open_db(settings)
+    index = SearchIndex(settings.index_dir)
+    report = examine(db, index, settings.archive, repair=repair, stale_after=stale_after)
+    index.close()
+    for line in report.repaired:
+        click.echo(f"repaired: {line}")
+    for line in report.problems:
+        click.echo(f"problem: {line}")
+    for line in report.alarms:
+        click.echo(f"ALARM: {line}", err=True)
+    if report.clean:
+        click.echo("All consistent.")
+    sys.exit(0 if report.clean else 1)
+
+
+@main.group()
+def audit():
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify():
+    """Check the audit log's hash chain; exit 1 at the first bad entry."""
+    db = _open_db(_settings())
+    count, broken = audit_log.verify(db)
+    if broken:
+        click.echo(f"BROKEN at entry {broken.entry_id}: {broken.reason} ({count} entries read)")
+        sys.exit(1)
+    click.echo(f"Audit log intact: {count} entries.")
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+def backup(path):
+    """Write a consistent snapshot of the archive to PATH (safe while the service runs)."""
+    from .backup import make_backup
+    summary = make_backup(_settings(), path)
+    click.echo(f"Backup written to {path}: {summary}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True))
+def restore(path):
+    """Bring a backup back into an empty (or not yet existing) $PULANG_ARCHIVE."""
+    from .backup import restore_backup
+    try:
+        summary = restore_backup(Settings.from_env(), path)
+    except PulangError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Restored: {summary}")

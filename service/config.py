@@ -1,0 +1,97 @@
+"""Settings from the environment. Every path derives from one archive root."""
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    archive: Path = Path("archive")
+    host: str = "127.0.0.1"
+    port: int = 5000
+    base_url: str = ""
+    secret_key: str = ""
+    # "pool" keeps warm LibreOffice workers (pulang serve); "cli" runs one soffice per
+    # document, for scripts and tests that convert rarely.
+    converter: str = "cli"
+    pool_size: int = field(default_factory=lambda: os.cpu_count() or 2)
+    convert_timeout: float = 60.0
+    recycle_after: int = 500
+    amount_ceiling: int = 1_000_000_000
+    session_minutes: int = 30
+    templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        host = os.environ.get("PULANG_HOST", "127.0.0.1")
+        port = _int("PULANG_PORT", 5000)
+        values = dict(
+            archive=Path(os.environ.get("PULANG_ARCHIVE", "archive")),
+            host=host,
+            port=port,
+            base_url=os.environ.get("PULANG_BASE_URL", ""),
+            secret_key=os.environ.get("PULANG_SECRET_KEY", ""),
+            converter=os.environ.get("PULANG_CONVERTER", "cli"),
+            pool_size=_int("PULANG_POOL_SIZE", os.cpu_count() or 2),
+            convert_timeout=float(os.environ.get("PULANG_CONVERT_TIMEOUT", 60)),
+            recycle_after=_int("PULANG_RECYCLE_AFTER", 500),
+            amount_ceiling=_int("PULANG_AMOUNT_CEILING", 1_000_000_000),
+            session_minutes=_int("PULANG_SESSION_MINUTES", 30),
+        )
+        known = {f.name for f in fields(cls)}
+        values.update({k: v for k, v in overrides.items() if k in known})
+        settings = cls(**values)
+        settings = replace(settings, archive=Path(settings.archive).resolve())
+        if not settings.base_url:
+            settings = replace(settings, base_url=f"http://{settings.host}:{settings.port}")
+        return settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.archive / "pulang.db"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.archive / "documents"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.archive / "index"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.archive / "run"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.archive / "tmp"
+
+    @property
+    def office_templates_dir(self) -> Path:
+        return self.archive / "templates"
+
+    @property
+    def logo_path(self) -> Path:
+        return self.archive / "settings" / "logo.png"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.archive, self.documents_dir, self.index_dir, self.run_dir,
+                     self.tmp_dir, self.office_templates_dir, self.logo_path.parent):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def load_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the archive (mode 600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.archive / "secret_key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip()

@@ -1,0 +1,90 @@
+"""Document records: reading, voiding, and what the index knows of each."""
+
+import datetime as dt
+
+from .clock import now_iso
+from .db import write_transaction
+from .errors import Conflict, InvalidInput, NotFound
+from .search import IndexEntry
+from . import validate as v
+
+CASE_KINDS = ("pledge", "aid_receipt", "release_report")
+
+# What users and the verification page see (Indonesian, as printed).
+KIND_LABELS = {
+    "pledge": "Surat Pernyataan",
+    "aid_receipt": "Tanda Terima Bantuan",
+    "release_report": "Berita Acara Pelepasan",
+    "aid_roster": "Daftar Penerima Bantuan",
+    "ceremony_report": "Berita Acara Pelepasan (Upacara)",
+}
+
+
+def get_document(db, doc_id, *, include_failed: bool = False) -> dict:
+    rows = list(db.query(
+        "SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
+        "WHERE documents.id = ? AND (cases.id IS NULL OR cases.status != 'anonymised')",
+        [doc_id]))
+    if not rows or (rows[0]["status"] in ("pending", "failed") and not include_failed):
+        raise NotFound("no such document")
+    return rows[0]
+
+
+def case_documents(db, case_id: int) -> list[dict]:
+    return list(db["documents"].rows_where(
+        "case_id = ? AND status IN ('valid', 'void', 'superseded')", [case_id],
+        order_by="id DESC"))
+
+
+def by_token(db, token: str) -> dict | None:
+    rows = list(db["documents"].rows_where(
+        "token = ? AND status IN ('valid', 'void', 'superseded')", [token]))
+    return rows[0] if rows else None
+
+
+def void(db, doc_id: int, reason, user: dict) -> dict:
+    try:
+        reason = v.text(reason, max_len=500, required=True)
+    except v.FieldError as exc:
+        raise InvalidInput("a reason is needed to void a document", fields={"reason": str(exc)}) from None
+    with write_transaction(db):
+        doc = get_document(db, doc_id)
+        if doc["status"] != "valid":
+            raise Conflict(f"only a valid document can be voided; this one is {doc['status']}",
+                           fields={"status": doc["status"]})
+        db["documents"].update(doc_id, {"status": "void", "void_reason": reason,
+                                        "updated_at": now_iso()})
+    return get_document(db, doc_id)
+
+
+def index_entry(case: dict | None, doc: dict | None, text: str = "") -> IndexEntry:
+    """A case entry (doc None) or a document entry, as the search index stores it."""
+    entry = IndexEntry(
+        case_id=case["id"] if case else 0,
+        case_number=case["case_number"] if case else "",
+        full_name=case["full_name"] if case else "",
+        nik=(case["nik"] or "") if case else "",
+        facility=case["facility"] if case else "",
+        origin_region=case["origin_region"] if case else "",
+    )
+    if doc is not None:
+        entry.doc_id = doc["id"]
+        entry.kind = doc["kind"]
+        entry.number = doc["number"]
+        entry.created_at = dt.datetime.fromisoformat(doc["created_at"])
+        entry.status = doc["status"]
+        entry.text = text
+    return entry
+
+
+def public_view(doc: dict, base_url: str) -> dict:
+    """The API's view of a document."""
+    return {
+        "id": doc["id"], "case_id": doc["case_id"], "kind": doc["kind"],
+        "number": doc["number"], "sha256": doc["sha256"], "pages": doc["pages"],
+        "status": doc["status"], "template_version": doc["template_version"],
+        "issued_on": doc["issued_on"], "created_at": doc["created_at"],
+        "supersedes_id": doc["supersedes_id"], "void_reason": doc["void_reason"],
+        "pdf_url": f"/api/v1/documents/{doc['id']}/pdf",
+        "verify_url": f"{base_url}/v/{doc['token']}",
+    }

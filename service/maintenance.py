@@ -1,0 +1,116 @@
+"""Keeping database, files and index in agreement: reindex and doctor."""
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+
+from .cases import get_case
+from .clock import now_iso
+from .documents import index_entry
+from .pdftext import extract_text
+from .storage import sha256_file
+
+_LISTED = "('valid', 'void', 'superseded')"
+
+
+def _cases(db):
+    return db.query(
+        "SELECT cases.*, facilities.name AS facility FROM cases JOIN facilities "
+        "ON facilities.id = cases.facility_id WHERE cases.status != 'anonymised'")
+
+
+def all_entries(db, archive):
+    """Every entry the index should hold, built from the database and the stored files."""
+    cases = {case["id"]: case for case in _cases(db)}
+    for case in cases.values():
+        yield index_entry(case, None)
+    for doc in db.query(f"SELECT * FROM documents WHERE status IN {_LISTED} AND case_id IS NOT NULL"):
+        case = cases.get(doc["case_id"])
+        path = archive / doc["path"]
+        if case is not None and path.is_file():
+            yield index_entry(case, doc, extract_text(path.read_bytes()))
+
+
+def reindex(db, index, archive) -> int:
+    return index.rebuild(all_entries(db, archive))
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)   # remain after this run
+    repaired: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)     # never repaired automatically
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.alarms
+
+
+def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Report:
+    report = Report()
+    cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=stale_after)).isoformat()
+
+    def finding(message, fix=None):
+        if repair and fix is not None:
+            fix()
+            report.repaired.append(message)
+        else:
+            report.problems.append(message)
+
+    # Generation interrupted before its record was committed: the number stays on record.
+    for doc in db.query("SELECT id FROM documents WHERE status = 'pending' AND created_at < ?", [cutoff]):
+        finding(f"document {doc['id']}: generation was interrupted",
+                lambda d=doc: db["documents"].update(d["id"], {
+                    "status": "failed", "error": "interrupted", "updated_at": now_iso()}))
+
+    known_paths = set()
+    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {_LISTED}"):
+        path = archive / doc["path"]
+        known_paths.add(path.resolve())
+        if not path.is_file():
+            report.alarms.append(f"document {doc['id']}: its PDF is missing (restore it from a backup)")
+        elif sha256_file(path) != doc["sha256"]:
+            report.alarms.append(f"document {doc['id']}: its PDF no longer matches its recorded sha256")
+
+    orphans_dir = archive / "orphans"
+    for path in sorted((archive / "documents").rglob("*")):
+        if path.is_file() and path.resolve() not in known_paths:
+            def move(p=path):
+                orphans_dir.mkdir(exist_ok=True)
+                shutil.move(str(p), orphans_dir / p.name)
+            finding(f"file {path.relative_to(archive)}: no document row (moved to orphans/)", move)
+
+    wanted = {}
+    for case in _cases(db):
+        wanted[f"c:{case['id']}"] = ("case", case, None)
+    for doc in db.query(f"SELECT * FROM documents WHERE status IN {_LISTED} AND case_id IS NOT NULL"):
+        wanted[f"d:{doc['id']}"] = ("doc", None, doc)
+    present = index.keys()
+    extra = present - set(wanted)
+    if extra:
+        finding(f"index: {len(extra)} entries without a record",
+                lambda: _drop_keys(index, extra))
+    missing = set(wanted) - present
+    if missing:
+        finding(f"index: {len(missing)} records not indexed",
+                lambda: index.add(_entries_for(db, archive, wanted, missing)))
+    return report
+
+
+def _drop_keys(index, keys):
+    doc_ids = [int(k[2:]) for k in keys if k.startswith("d:")]
+    index.delete_documents(doc_ids)
+    for key in keys:
+        if key.startswith("c:"):
+            index.delete_case(int(key[2:]))
+
+
+def _entries_for(db, archive, wanted, keys):
+    for key in keys:
+        what, case, doc = wanted[key]
+        if what == "case":
+            yield index_entry(case, None)
+        else:
+            path = archive / doc["path"]
+            text = extract_text(path.read_bytes()) if path.is_file() else ""
+            yield index_entry(get_case(db, doc["case_id"]), doc, text)

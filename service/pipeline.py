@@ -1,0 +1,116 @@
+"""The order of work for one document:
+
+    reserve number (row 'pending') → render (docxtpl) → convert (LibreOffice)
+    → stamp (pypdf) → store (atomic file) → record (row 'valid', old one superseded)
+    → index (Whoosh, batched off the request path)
+
+A failure before the record step marks the row 'failed' with the reason, so its number
+stays accounted for and is never handed out again. A crash anywhere leaves a state that
+`pulang doctor` recognises and repairs.
+"""
+
+import datetime as dt
+import secrets
+import uuid
+
+from . import faults, numbering, office, templates_registry
+from .cases import aid_items, get_case
+from .clock import now_iso, office_today
+from .context import document_context
+from .db import write_transaction
+from .documents import CASE_KINDS, get_document, index_entry
+from .errors import InvalidInput, PulangError
+from .pdftext import extract_text
+from .render import render_docx
+from .stamp import stamp_pdf
+from .storage import relative_path, sha256_bytes, write_atomic
+
+
+def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
+            user: dict | None, issued_on: dt.date) -> dict:
+    """Take the next letter number and record the pending document in one transaction."""
+    now = now_iso()
+    with write_transaction(db):
+        seq = numbering.next_value(db, f"doc:{kind}", issued_on.year)
+        number = numbering.format_number(
+            settings["number_patterns"][kind], seq=seq, kind=kind,
+            code=settings["number_codes"][kind], unit=settings["office"]["unit"], on=issued_on)
+        previous = None
+        if case_id is not None:
+            row = db.execute("SELECT id FROM documents WHERE case_id = ? AND kind = ? AND status = 'valid'",
+                             [case_id, kind]).fetchone()
+            previous = row[0] if row else None
+        doc_id = db["documents"].insert({
+            "case_id": case_id, "kind": kind, "number": number, "year": issued_on.year,
+            "seq": seq, "token": secrets.token_urlsafe(18), "issued_on": issued_on.isoformat(),
+            "template_version": template["version"], "template_sha256": template["sha256"],
+            "status": "pending", "supersedes_id": previous,
+            "created_by": user["id"] if user else None, "created_at": now, "updated_at": now,
+        }).last_pk
+    return get_document(db, doc_id, include_failed=True)
+
+
+def finish(db, doc: dict, pdf: bytes, pages: int, archive) -> dict:
+    """Store the stamped PDF, then mark the row valid (and what it replaces superseded)."""
+    path = relative_path(doc["id"])
+    write_atomic(archive / path, pdf)
+    faults.point("after_write")
+    with write_transaction(db):
+        faults.point("before_commit")
+        db["documents"].update(doc["id"], {"sha256": sha256_bytes(pdf), "pages": pages,
+                                           "path": path, "status": "valid",
+                                           "updated_at": now_iso()})
+        if doc["supersedes_id"]:
+            db.execute("UPDATE documents SET status = 'superseded', updated_at = ? "
+                       "WHERE id = ? AND status = 'valid'", [now_iso(), doc["supersedes_id"]])
+    faults.point("after_commit")
+    return get_document(db, doc["id"])
+
+
+def fail(db, doc: dict, exc: BaseException) -> None:
+    reason = exc.message if isinstance(exc, PulangError) else type(exc).__name__
+    db["documents"].update(doc["id"], {"status": "failed", "error": reason[:500],
+                                       "updated_at": now_iso()})
+
+
+def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | None) -> dict:
+    if kind not in CASE_KINDS:
+        raise InvalidInput("unknown document kind",
+                           fields={"kind": f"must be one of: {', '.join(CASE_KINDS)}"})
+    case = get_case(db, case_id)
+    if kind == "aid_receipt" and not aid_items(db, case_id):
+        raise InvalidInput("a receipt needs at least one aid item",
+                           fields={"kind": "no aid items recorded on this case"})
+    settings = office.get_all(db)
+    template = templates_registry.active(db, kind)
+    issued_on = office_today()
+    doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
+                  user=user, issued_on=issued_on)
+    scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
+    docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
+    try:
+        context = document_context(db, case, settings, number=doc["number"], issued_on=issued_on)
+        logo = runtime.settings.logo_path
+        render_docx(templates_registry.resolve(runtime.settings, template), context, docx,
+                    logo=logo if logo.exists() else None)
+        faults.point("after_render")
+        runtime.convert(docx, raw_pdf)
+        faults.point("after_convert")
+        stamped, pages = stamp_pdf(raw_pdf.read_bytes(), number=doc["number"],
+                                   verify_url=f"{runtime.settings.base_url}/v/{doc['token']}")
+        faults.point("after_stamp")
+        doc = finish(db, doc, stamped, pages, runtime.settings.archive)
+    except BaseException as exc:
+        fail(db, doc, exc)
+        raise
+    finally:
+        docx.unlink(missing_ok=True)
+        raw_pdf.unlink(missing_ok=True)
+    entries = [index_entry(case, doc, extract_text(stamped))]
+    if doc["supersedes_id"]:
+        old = get_document(db, doc["supersedes_id"])
+        old_text = extract_text((runtime.settings.archive / old["path"]).read_bytes())
+        entries.append(index_entry(case, old, old_text))
+    faults.point("before_index")
+    runtime.submit_index(entries)
+    return doc

@@ -1,0 +1,56 @@
+"""What anyone may open without signing in: the verification page a QR code points to,
+and the health check. Neither shows a name or a NIK."""
+
+from flask import Blueprint, jsonify, render_template, request
+
+from .documents import KIND_LABELS, by_token
+from .errors import NotFound
+from .office import get_all
+from .web_support import get_db, runtime
+
+bp = Blueprint("public", __name__)
+
+STATUS_LABELS = {"valid": "Sah", "void": "Dibatalkan", "superseded": "Diganti dengan dokumen baru"}
+
+
+@bp.get("/v/<token>")
+def verify(token):
+    if len(token) > 64:
+        raise NotFound("no document has this code")
+    db = get_db()
+    doc = by_token(db, token)
+    if doc is None:
+        raise NotFound("no document has this code")
+    office = get_all(db)["office"]
+    info = {
+        "kind": doc["kind"], "kind_label": KIND_LABELS.get(doc["kind"], doc["kind"]),
+        "number": doc["number"], "date": doc["issued_on"],
+        "office": f'{office["name"]} {office["parent"].replace("PEMERINTAH ", "")}'.strip(),
+        "status": doc["status"], "sha256": doc["sha256"],
+    }
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json":
+        return jsonify(info)
+    return render_template("verify.html", doc=info, status_label=STATUS_LABELS.get(doc["status"], doc["status"]))
+
+
+@bp.get("/healthz")
+def healthz():
+    rt = runtime()
+    checks = {}
+    try:
+        get_db().execute("SELECT 1").fetchone()
+        checks["db"] = "ok"
+    except Exception as exc:  # a health check reports, it does not fail
+        checks["db"] = f"error: {type(exc).__name__}"
+    try:
+        rt.index.search(None, page=1, pagelen=1)
+        checks["index"] = "ok"
+    except Exception as exc:
+        checks["index"] = f"error: {type(exc).__name__}"
+    if rt.pool is not None:
+        stats = rt.pool.stats()
+        checks["converter"] = stats if stats.get("alive") else {"error": "no worker alive", **stats}
+    else:
+        checks["converter"] = "cli"
+    ok = checks["db"] == "ok" and checks["index"] == "ok" and "error" not in checks["converter"]
+    return jsonify(status="ok" if ok else "degraded", **checks), (200 if ok else 503)

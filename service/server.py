@@ -1,0 +1,41 @@
+"""`pulang serve`: waitress in front of the app, with a warm converter pool and the
+index writer thread, shut down cleanly on SIGTERM/SIGINT."""
+
+import logging
+import signal
+import sys
+
+from waitress.server import create_server
+
+from . import create_app
+from .runtime import Runtime
+
+log = logging.getLogger("pulang")
+
+
+def run(settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.info("starting %d LibreOffice workers", settings.pool_size)
+    runtime = Runtime(settings, pool=True, background_index=True)
+    app = create_app({"archive": settings.archive, "host": settings.host, "port": settings.port,
+                      "base_url": settings.base_url}, runtime=runtime)
+    # Threads wait on the converter pool; more threads than workers keep searches and
+    # downloads answering while letters convert.
+    server = create_server(app, host=settings.host, port=settings.port,
+                           threads=max(8, settings.pool_size * 4), ident="Pulang")
+
+    def stop(signum, _frame):
+        log.info("stopping (signal %d)", signum)
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("serving on http://%s:%d", settings.host, settings.port)
+    try:
+        server.run()
+    except (OSError, ValueError):
+        pass  # the listening socket was closed by stop()
+    finally:
+        runtime.close()
+        log.info("stopped")
+    sys.exit(0)

@@ -1,0 +1,27 @@
+"""Per-request access to the database, the runtime and the audit log."""
+
+from flask import current_app, g, request
+
+from . import audit
+
+
+def runtime():
+    return current_app.extensions["pulang"]
+
+
+def get_db():
+    if "db" not in g:
+        g.db = runtime().db()
+    return g.db
+
+
+def close_db(_exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def log(action: str, *, target_type: str = "", target_id="", detail: dict | None = None) -> None:
+    """Audit with the signed-in user, if any. Details hold ids and codes only."""
+    audit.record(get_db(), action, user=g.get("user"), target_type=target_type,
+                 target_id=target_id, detail=detail, ip=request.remote_addr or "")

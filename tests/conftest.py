@@ -1,0 +1,76 @@
+"""Fixtures: an app on a fresh archive per test, sharing one warm converter pool for the
+whole session (starting LibreOffice costs seconds; conversions then cost a fraction)."""
+
+import os
+
+import pytest
+
+from service import create_app
+from service import db as database
+from service.auth.users import create_token, create_user
+from service.config import Settings
+from service.runtime import Runtime
+
+os.environ.setdefault("PULANG_SECRET_KEY", "test-secret")
+
+
+@pytest.fixture(scope="session")
+def converter_pool(tmp_path_factory):
+    from service.convert import ConverterPool
+    pool = ConverterPool(2, tmp_path_factory.mktemp("converters"), timeout=60)
+    pool.start()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def archive(tmp_path):
+    return tmp_path / "archive"
+
+
+@pytest.fixture
+def settings(archive):
+    return Settings.from_env(archive=archive, base_url="http://pulang.test")
+
+
+@pytest.fixture
+def runtime(settings, converter_pool):
+    rt = Runtime(settings, pool=converter_pool)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app(settings, runtime):
+    app = create_app({"archive": settings.archive, "base_url": settings.base_url,
+                      "TESTING": True}, runtime=runtime)
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(settings, app):
+    conn = database.connect(settings.db_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role) -> (user row, bearer headers)."""
+    counter = iter(range(1, 1000))
+
+    def make(role="staff"):
+        name = f"{role}{next(counter)}"
+        user = create_user(db, name, role, "correct horse battery")
+        return user, {"Authorization": f"Bearer {create_token(db, name)}"}
+    return make
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff")[1]

@@ -1,0 +1,72 @@
+"""Letter numbers, the audit chain and case records against a real SQLite file."""
+
+import datetime as dt
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from service import audit, db as database, numbering
+
+
+@pytest.fixture
+def plain_db(tmp_path):
+    conn = database.connect(tmp_path / "t.db")
+    database.migrate(conn)
+    yield conn
+    conn.close()
+
+
+def _take_numbers(path, count, out):
+    conn = database.connect(path)
+    got = []
+    for _ in range(count):
+        with database.write_transaction(conn):
+            got.append(numbering.next_value(conn, "doc:pledge", 2024))
+    out.put(got)
+
+
+def test_counters_never_repeat_across_processes(tmp_path, plain_db):
+    path = tmp_path / "t.db"
+    queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_take_numbers, args=(path, 50, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    values = [v for _ in procs for v in queue.get(timeout=60)]
+    for p in procs:
+        p.join()
+    assert sorted(values) == list(range(1, 201))
+
+
+def test_number_pattern():
+    number = numbering.format_number("{code}/{seq:03d}/{unit}/{month_roman}/{year}", seq=13,
+                                     kind="pledge", code="460", unit="DINSOS", on=dt.date(2024, 7, 31))
+    assert number == "460/013/DINSOS/VII/2024"
+
+
+@pytest.mark.parametrize("pattern", ["{code}/{unit}/{year}", "{seq}/{nama}", "{seq"])
+def test_bad_patterns_are_refused(pattern):
+    from service.errors import InvalidInput
+    with pytest.raises(InvalidInput):
+        numbering.check_pattern(pattern)
+
+
+def test_audit_chain_detects_edits_and_deletions(tmp_path, plain_db):
+    user = {"id": 1, "username": "ani"}
+    for i in range(5):
+        audit.record(plain_db, "case.read", user=user, target_type="case", target_id=i)
+    assert audit.verify(plain_db) == (5, None)
+    # The triggers refuse edits...
+    with pytest.raises(sqlite3.DatabaseError):
+        plain_db.execute("UPDATE audit_log SET action = 'x' WHERE id = 3")
+    # ...and whoever drops them is still caught by the chain.
+    plain_db.execute("DROP TRIGGER audit_log_no_update")
+    plain_db.execute("UPDATE audit_log SET target_id = '99' WHERE id = 3")
+    plain_db.conn.commit()
+    count, broken = audit.verify(plain_db)
+    assert broken.entry_id == 3
+    plain_db.execute("DROP TRIGGER audit_log_no_delete")
+    plain_db.execute("DELETE FROM audit_log WHERE id IN (2, 3)")
+    plain_db.conn.commit()
+    _, broken = audit.verify(plain_db)
+    assert broken.entry_id == 4
