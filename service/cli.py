@@ -175,3 +175,6 @@ def restore(path):
     except PulangError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Restored: {summary}")
+
+if __name__ == "__main__":
+    main()

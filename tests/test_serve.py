@@ -1,0 +1,101 @@
+"""`pulang` as an office runs it: init, users and tokens from the command line, then the
+real server (waitress + warm LibreOffice pool) under concurrent clients."""
+
+import concurrent.futures
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PULANG = str(Path(sys.executable).parent / "pulang")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(base, method, path, token, body=None):
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    archive = tmp_path_factory.mktemp("served") / "archive"
+    port = _free_port()
+    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
+               PULANG_POOL_SIZE="2")
+    first = subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
+    assert re.search(r"password: \S{12,}", first.stdout)
+    second = subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
+    assert "password" not in second.stdout  # shown once only
+    subprocess.run([PULANG, "user", "create", "ani", "--role", "staff", "--password-stdin"],
+                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
+    out = subprocess.run([PULANG, "token", "create", "ani"], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    token = out.strip().splitlines()[-1]
+    log = open(archive / "serve.log", "w")
+    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if json.loads(r.read())["status"] == "ok":
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("server did not come up: " + (archive / "serve.log").read_text()[-2000:])
+    yield base, token, env, archive
+    server.terminate()
+    server.wait(timeout=60)
+    log.close()
+
+
+def test_healthz_reports_the_pool(served):
+    base, *_ = served
+    with urllib.request.urlopen(base + "/healthz") as r:
+        body = json.loads(r.read())
+    assert body["converter"]["alive"] == 2
+
+
+@pytest.mark.slow
+def test_200_letters_from_8_clients_get_200_consecutive_numbers(served):
+    base, token, *_ = served
+    status, case = _call(base, "POST", "/api/v1/cases", token, {"full_name": "Sulastri", "facility": "Km 12"})
+    assert status == 201
+
+    def make_letter(_):
+        return _call(base, "POST", f"/api/v1/cases/{case['id']}/documents", token, {"kind": "pledge"})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(make_letter, range(200)))
+    assert [status for status, _ in results] == [201] * 200, [r for r in results if r[0] != 201][:3]
+    seqs = sorted(int(body["number"].split("/")[1]) for _, body in results)
+    assert seqs == list(range(seqs[0], seqs[0] + 200))
+    assert len({body["number"] for _, body in results}) == 200
+
+
+def test_server_log_holds_no_names(served):
+    base, token, _env, archive = served
+    _call(base, "POST", "/api/v1/cases", token, {"full_name": "Nurhayati Rahasia", "facility": "Km 12",
+                                                  "nik": "1571014107900001", "allow_duplicate": True})
+    log = (archive / "serve.log").read_text()
+    assert "Rahasia" not in log and "1571014107900001" not in log
