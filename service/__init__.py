@@ -8,7 +8,7 @@ from .config import Settings
 def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     """The app factory. `test_config` overrides settings (e.g. {"archive": tmp_path});
     `runtime` lets `pulang serve` pass one that runs the converter pool."""
-    from . import db as database, errors_http, public, templates_registry
+    from . import db as database, errors_http, public, templates_registry, web
     from .api import bp as api_bp
     from .runtime import Runtime
     from .web_support import close_db
@@ -34,4 +34,5 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     errors_http.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(public.bp)
+    web.init_app(app)
     return app
