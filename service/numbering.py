@@ -38,6 +38,18 @@ def check_pattern(pattern: str) -> None:
         raise InvalidInput("bad letter-number pattern", fields={"pattern": "must contain {seq}"})
 
 
+def check_distinct(patterns: dict, codes: dict) -> None:
+    """Sequences are per kind, so two kinds with the same pattern and code would print
+    the same numbers. Refuse such settings before they reach a letter."""
+    seen = {}
+    for kind, pattern in patterns.items():
+        key = (pattern, codes.get(kind, "")) if "{kind}" not in pattern else (kind,)
+        if key in seen:
+            raise InvalidInput("two kinds of letter would get the same numbers", fields={
+                f"number_codes.{kind}": f"same pattern and code as {seen[key]}; give it its own code"})
+        seen[key] = kind
+
+
 def format_number(pattern: str, *, seq: int, kind: str, code: str, unit: str, on: dt.date) -> str:
     return pattern.format(seq=seq, kind=kind, code=code, unit=unit, month=on.month,
                           month_roman=romawi(on.month), year=on.year)

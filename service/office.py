@@ -23,9 +23,11 @@ DEFAULTS = {
     },
     "case_prefix": "JMB",
     "number_patterns": {kind: "{code}/{seq:03d}/{unit}/{month_roman}/{year}" for kind in DOCUMENT_KINDS},
-    # Classification codes from the regional filing scheme (460: social welfare).
-    "number_codes": {"pledge": "460", "aid_receipt": "900", "release_report": "460",
-                     "aid_roster": "900", "ceremony_report": "460"},
+    # Classification codes from the regional filing scheme (460: social welfare, 900:
+    # finance). Each kind has its own sequence, so two kinds must never share a code
+    # under the same pattern, or their numbers would collide (numbering.check_distinct).
+    "number_codes": {"pledge": "460", "release_report": "460.1", "ceremony_report": "460.2",
+                     "aid_receipt": "900", "aid_roster": "900.1"},
 }
 
 

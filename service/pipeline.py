@@ -19,7 +19,7 @@ from .clock import now_iso, office_today
 from .context import document_context
 from .db import write_transaction
 from .documents import CASE_KINDS, get_document, index_entry
-from .errors import InvalidInput, PulangError
+from .errors import Conflict, InvalidInput, PulangError
 from .pdftext import extract_text
 from .render import render_docx
 from .stamp import stamp_pdf
@@ -40,6 +40,9 @@ def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dic
             row = db.execute("SELECT id FROM documents WHERE case_id = ? AND kind = ? AND status = 'valid'",
                              [case_id, kind]).fetchone()
             previous = row[0] if row else None
+        if db.execute("SELECT 1 FROM documents WHERE number = ?", [number]).fetchone():
+            raise Conflict(f"letter number {number} is already in use; check the office's "
+                           "letter-number patterns and codes", fields={"kind": "number already used"})
         doc_id = db["documents"].insert({
             "case_id": case_id, "kind": kind, "number": number, "year": issued_on.year,
             "seq": seq, "token": secrets.token_urlsafe(18), "issued_on": issued_on.isoformat(),

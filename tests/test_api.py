@@ -49,7 +49,7 @@ def test_each_letter_prints_name_number_and_pages(client, staff, case, kind):
     assert NAME in flat
     assert doc["number"] in flat
     assert re.search(rf"Hal\. 1/{doc['pages']}", flat)
-    assert re.fullmatch(r"\d{3}/\d{3}/DINSOS/[IVXL]+/\d{4}", doc["number"])
+    assert re.fullmatch(r"\d{3}(\.\d)?/\d{3}/DINSOS/[IVXL]+/\d{4}", doc["number"])
     assert doc["status"] == "valid" and len(doc["sha256"]) == 64
 
 
@@ -185,3 +185,20 @@ def test_reads_are_audited_without_names(client, staff, case, db):
 def test_healthz(client):
     body = client.get("/healthz").json
     assert body["status"] == "ok" and body["db"] == "ok" and body["index"] == "ok"
+
+
+def test_every_kind_gets_its_own_numbers(client, staff, case):
+    numbers = {_generate(client, staff, case["id"], kind)[0]["number"]
+               for kind in ("pledge", "release_report", "aid_receipt")}
+    assert len(numbers) == 3
+
+
+def test_a_colliding_number_pattern_is_a_conflict_not_a_crash(client, staff, case, db):
+    from service import office
+    office.put(db, "number_codes", {"release_report": "460"})  # as pledge: a bad setting
+    office.put(db, "number_patterns", {"release_report": "{code}/{seq:03d}/{unit}/{month_roman}/{year}"})
+    _generate(client, staff, case["id"], "pledge")
+    response = client.post(f"/api/v1/cases/{case['id']}/documents", headers=staff,
+                           json={"kind": "release_report"})
+    assert response.status_code == 409
+    assert "number" in response.json["error"]["message"]

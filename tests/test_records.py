@@ -70,3 +70,16 @@ def test_audit_chain_detects_edits_and_deletions(tmp_path, plain_db):
     plain_db.conn.commit()
     _, broken = audit.verify(plain_db)
     assert broken.entry_id == 4
+
+
+def test_default_number_settings_never_collide():
+    from service.office import DEFAULTS
+    numbering.check_distinct(DEFAULTS["number_patterns"], DEFAULTS["number_codes"])
+
+
+def test_shared_code_under_one_pattern_is_refused():
+    from service.errors import InvalidInput
+    patterns = {"pledge": "{code}/{seq}/{year}", "release_report": "{code}/{seq}/{year}"}
+    with pytest.raises(InvalidInput) as err:
+        numbering.check_distinct(patterns, {"pledge": "460", "release_report": "460"})
+    assert "number_codes.release_report" in err.value.fields
