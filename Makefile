@@ -11,7 +11,7 @@ RUN_PKGS := python3 python3-venv python3-uno libreoffice-writer-nogui \
 	fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea fonts-dejavu-core
 # What the tests need besides: pdftotext/pdftoppm, a QR reader, the browser and its
 # driver, and Redis for the multi-worker print-queue test.
-TEST_PKGS := poppler-utils zbar-tools chromium chromium-driver redis-server
+TEST_PKGS := poppler-utils qpdf zbar-tools chromium chromium-driver redis-server
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
