@@ -1,0 +1,396 @@
+"""Warm LibreOffice workers: each an unoserver process (with its own soffice.bin) in its own
+process group, converting one document at a time.
+
+A worker that passes its timeout is killed, group and all, and restarted in the background,
+so the caller hears about it at once. A worker that crashed is restarted and the conversion
+tried once more. Linux only: workers' process groups are watched through /proc.
+"""
+
+import logging
+import math
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from unoserver.client import UnoClient
+
+from . import (ConversionError, ConversionTimeout, ConverterUnavailable, QueueFull,
+               looks_like_pdf, pdf_filter_data)
+from .cli import kill_process_group, soffice_path
+
+log = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT = 60  # unoserver 3.7 sleeps 5 s before it listens; soffice may be slow under load
+REVIVE_AFTER = 30  # seconds before a pool whose workers all failed tries starting them again
+
+
+# `python -m unoserver.server`, plus a thread that kills the worker's process group when its
+# parent (this service) goes away without close(), e.g. SIGKILLed: else a 200 MB soffice would
+# outlive us. (PR_SET_PDEATHSIG would fire when the starting thread ends, which is too early.)
+_LAUNCHER = """
+import os, runpy, signal, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=watch, daemon=True).start()
+runpy.run_module("unoserver.server", run_name="__main__", alter_sys=True)
+"""
+
+
+class _Client(UnoClient):
+    # UnoClient retries a refused connection 5 times, 10 s apart. Here a refused connection
+    # means the worker died, which the pool handles at once.
+    def _connect(self, proxy, retries=1, sleep=0):
+        return super()._connect(proxy, retries=1, sleep=0)
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    def __init__(self, timeout: float):
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host):
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+class _Died(Exception):
+    """The worker's unoserver or soffice is gone (or not answering)."""
+
+
+_ports_lock = threading.Lock()
+_ports_taken: set[int] = set()  # by workers of any pool in this process
+
+
+def _reserve_ports(n: int) -> list[int]:
+    # The OS picks free ports; the set keeps two workers from being handed the same one
+    # (a worker whose uno port collides would silently drive another worker's soffice).
+    with _ports_lock:
+        ports: list[int] = []
+        while len(ports) < n:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _ports_taken and port not in ports:
+                ports.append(port)
+        _ports_taken.update(ports)
+        return ports
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class _Worker:
+    def __init__(self, index: int, work_dir: Path):
+        self.index = index
+        self.dir = work_dir / f"worker-{index}"
+        self.proc: subprocess.Popen | None = None
+        self.ports: list[int] = []
+        self.client: _Client | None = None
+        self.conversions = 0
+        self.state = "stopped"  # stopped | starting | idle | busy | dead; the pool's lock guards it
+        self.closed = False
+        self._lock = threading.Lock()  # guards proc: start() against stop() from close()
+
+    def start(self) -> None:
+        """One attempt; raises ConverterUnavailable."""
+        with self._lock:
+            if self.closed:
+                raise ConverterUnavailable("the converter pool is closed")
+            self._stop()
+            # A fresh profile each start: a killed soffice may leave its profile broken or locked.
+            for sub in ("profile", "tmp"):
+                shutil.rmtree(self.dir / sub, ignore_errors=True)
+                (self.dir / sub).mkdir(parents=True)
+            self.ports = _reserve_ports(2)
+            port, uno_port = map(str, self.ports)
+            cmd = [sys.executable, "-c", _LAUNCHER, "--interface", "127.0.0.1",
+                   "--port", port, "--uno-port", uno_port, "--executable", soffice_path(),
+                   "--user-installation", str(self.dir / "profile"),
+                   "--temp-dir", str(self.dir / "tmp")]
+            env = {**os.environ, "TMPDIR": str(self.dir / "tmp")}  # soffice's scratch, wiped above
+            with open(self.dir / "unoserver.log", "wb") as out:
+                # Own session = own process group: killpg takes unoserver, oosplash, soffice.bin.
+                self.proc = proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    env=env, cwd=self.dir, start_new_session=True)
+            self.client = _Client("127.0.0.1", port, host_location="local")
+            self.conversions = 0
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.ping(proc, timeout=5):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                why = (f"exited with status {proc.returncode}" if proc.returncode is not None
+                       else f"was not ready after {STARTUP_TIMEOUT} s")
+                self.stop()
+                raise ConverterUnavailable(
+                    f"converter worker {self.index} {why}; last log lines: {self.log_tail()}")
+            time.sleep(0.2)
+
+    def ping(self, proc: subprocess.Popen | None = None, timeout: float = 3) -> bool:
+        """True when unoserver answers and its soffice does too (info() asks LibreOffice)."""
+        proc = proc or self.proc
+        if proc is None or proc.poll() is not None:
+            return False
+        try:
+            url = f"http://127.0.0.1:{self.ports[0]}"  # ports empty if close() got here first
+            with xmlrpc.client.ServerProxy(url, transport=_TimeoutTransport(timeout)) as server:
+                server.info()
+            return True
+        except Exception:
+            return False
+
+    def convert(self, docx: Path, out: Path, options: list[str], timeout: float) -> bool:
+        """Convert on this worker. Returns whether the watchdog killed the worker (the result
+        may still have arrived just in time); raises ConversionTimeout, _Died, ConversionError."""
+        proc, fired = self.proc, threading.Event()
+
+        def watchdog():
+            fired.set()
+            _kill_group(proc)  # closes the socket, which ends the blocked call below
+
+        timer = threading.Timer(timeout, watchdog)
+        timer.start()
+        try:
+            self.client.convert(inpath=str(docx), outpath=str(out), convert_to="pdf",
+                                filtername="writer_pdf_Export", filter_options=options)
+        except Exception as e:
+            if fired.is_set():
+                raise ConversionTimeout(
+                    f"converting {docx.name} took longer than {timeout:g} s; "
+                    f"converter worker {self.index} was killed and is restarting") from e
+            if self.ping():  # LibreOffice is fine: the document is the problem
+                raise ConversionError(f"LibreOffice could not convert {docx.name}: {e}") from e
+            raise _Died(str(e)) from e
+        finally:
+            timer.cancel()
+            timer.join()
+        self.conversions += 1
+        return fired.is_set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            kill_process_group(proc)
+        with _ports_lock:
+            _ports_taken.difference_update(self.ports)
+            self.ports = []
+
+    def log_tail(self) -> str:
+        try:
+            text = (self.dir / "unoserver.log").read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return " | ".join(text.strip().splitlines()[-5:]) or "(empty log)"
+
+
+class ConverterPool:
+    def __init__(self, size: int, work_dir: Path, *, timeout: float = 60,
+                 recycle_after: int = 500, max_waiting: int | None = None):
+        if size < 1:
+            raise ValueError("a converter pool needs at least one worker")
+        self.size = size
+        self.work_dir = Path(work_dir).resolve()
+        self.timeout = timeout
+        self.recycle_after = recycle_after
+        self.max_waiting = 4 * size if max_waiting is None else max_waiting
+        self._workers = [_Worker(i, self.work_dir) for i in range(size)]
+        self._idle: list[_Worker] = []
+        self._cond = threading.Condition()
+        self._waiting = self._conversions = self._restarts = 0
+        self._seconds = 1.0  # running average of a conversion, for retry_after
+        self._started = self._closed = False
+        self._revived_at = 0.0
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> "ConverterPool":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start every worker in parallel; return when all are ready."""
+        if self._started:
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(self.size) as ex:
+            errors = [e for e in ex.map(self._start_worker, self._workers) if e]
+        if errors:
+            self.close()
+            raise ConverterUnavailable(f"the converter pool could not start: {errors[0]}")
+        with self._cond:
+            self._started = True
+            for w in self._workers:
+                w.state = "idle"
+            self._idle = list(self._workers)
+            self._cond.notify_all()
+
+    def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False,
+                timeout: float | None = None) -> None:
+        """Convert docx to PDF/A-2b at pdf, atomically. `timeout` bounds the conversion
+        itself, not the wait for a free worker."""
+        docx, pdf = Path(docx).resolve(), Path(pdf)
+        if not docx.is_file():
+            raise ConversionError(f"cannot convert {docx}: no such file")
+        options = [f"{k}={str(v).lower()}" for k, v in pdf_filter_data(bookmarks).items()]
+        timeout = self.timeout if timeout is None else timeout
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        # Beside the target, so the final rename is atomic; LibreOffice creates it (normal mode bits).
+        tmp = pdf.parent / f".{pdf.name}.{secrets.token_hex(6)}.pdf"
+        worker = self._acquire()
+        restart = False
+        began = time.monotonic()
+        try:
+            try:
+                restart = worker.convert(docx, tmp, options, timeout)
+            except _Died as first:
+                log.warning("converter worker %d died (%s); restarting it and retrying",
+                            worker.index, first)
+                self._start_worker(worker, raise_=True)
+                try:
+                    restart = worker.convert(docx, tmp, options, timeout)
+                except _Died as second:
+                    restart = True
+                    raise ConverterUnavailable(
+                        f"LibreOffice crashed twice converting {docx.name}: {second}") from second
+            if not looks_like_pdf(tmp):
+                raise ConversionError(f"LibreOffice wrote no PDF for {docx.name}")
+            os.replace(tmp, pdf)
+            with self._cond:
+                self._conversions += 1
+                self._seconds = 0.8 * self._seconds + 0.2 * (time.monotonic() - began)
+        except (ConversionTimeout, ConverterUnavailable):
+            restart = True
+            raise
+        finally:
+            tmp.unlink(missing_ok=True)
+            self._release(worker, restart)
+
+    def close(self) -> None:
+        """Stop every worker and its soffice; no process is left behind."""
+        with self._cond:
+            self._closed = True
+            self._idle.clear()
+            for w in self._workers:
+                w.state = "stopped"
+            self._cond.notify_all()
+        for w in self._workers:
+            with w._lock:
+                w.closed = True
+                w._stop()
+        for t in list(self._threads):
+            t.join()
+
+    def stats(self) -> dict:
+        with self._cond:
+            states = [w.state for w in self._workers]
+            return {"size": self.size, "alive": states.count("idle") + states.count("busy"),
+                    "busy": states.count("busy"), "waiting": self._waiting,
+                    "conversions": self._conversions, "restarts": self._restarts}
+
+    # -- workers in and out ------------------------------------------------------------
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            if not self._idle and self._waiting >= self.max_waiting:
+                retry = math.ceil(self._seconds * (self._waiting + self.size) / self.size)
+                raise QueueFull(f"{self._waiting} conversions already wait for a converter",
+                                retry_after=max(1, retry))
+            self._waiting += 1
+            try:
+                while not self._idle:
+                    self._check_usable()
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            worker = self._idle.pop()
+            worker.state = "busy"
+            return worker
+
+    def _check_usable(self) -> None:
+        if self._closed or not self._started:
+            raise ConverterUnavailable("the converter pool is not running")
+        if any(w.state != "dead" for w in self._workers):
+            return
+        if time.monotonic() - self._revived_at > REVIVE_AFTER:
+            self._revived_at = time.monotonic()
+            for w in self._workers:
+                self._restart_in_background(w)
+            return
+        raise ConverterUnavailable(
+            f"no converter worker is running; last log lines: {self._workers[0].log_tail()}")
+
+    def _release(self, worker: _Worker, restart: bool) -> None:
+        with self._cond:
+            if worker.state == "dead" or self._closed:
+                self._cond.notify_all()  # waiters may all need to give up
+                return
+            if restart or worker.conversions >= self.recycle_after:
+                self._restart_in_background(worker)
+                return
+            worker.state = "idle"
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _restart_in_background(self, worker: _Worker) -> None:
+        # Called with the lock held. The caller has its answer (a PDF, or a 504) at once;
+        # the worker rejoins the idle list when its new soffice is ready.
+        worker.state = "starting"
+        t = threading.Thread(target=self._bring_back, args=(worker,), daemon=True,
+                             name=f"converter-restart-{worker.index}")
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+
+    def _bring_back(self, worker: _Worker) -> None:
+        ok = self._start_worker(worker) is None
+        with self._cond:
+            if self._closed:
+                worker.state = "stopped"
+            elif ok:
+                worker.state = "idle"
+                self._idle.append(worker)
+            else:
+                worker.state = "dead"
+            self._cond.notify_all()
+
+    def _start_worker(self, worker: _Worker, raise_: bool = False) -> str | None:
+        """Start (or restart) a worker, trying twice. Returns the error, or raises it."""
+        for attempt in (1, 2):
+            try:
+                worker.start()
+                if self._started:
+                    with self._cond:
+                        self._restarts += 1
+                return None
+            except ConverterUnavailable as e:
+                log.error("converter worker %d failed to start (attempt %d): %s",
+                          worker.index, attempt, e.message)
+                if raise_ and (attempt == 2 or worker.closed):
+                    with self._cond:
+                        worker.state = "dead"
+                    raise
+                error = e.message
+                if worker.closed:
+                    break
+        return error
