@@ -48,6 +48,13 @@ def init():
         click.echo("  username: admin")
         click.echo(f"  password: {password}")
     click.echo(f"Archive ready at {settings.archive}")
+    if not db["cases"].count:
+        # `make run` on a fresh archive: offer the demo office to a person at the keyboard.
+        if sys.stdin.isatty() and click.confirm("The archive is empty. Load the invented demo office?",
+                                                default=False):
+            click.get_current_context().invoke(demo)
+        else:
+            click.echo("Tip: `pulang demo` loads an invented office to try the product with.")
 
 
 @main.group()
@@ -154,6 +161,25 @@ def audit_verify():
         click.echo(f"BROKEN at entry {broken.entry_id}: {broken.reason} ({count} entries read)")
         sys.exit(1)
     click.echo(f"Audit log intact: {count} entries.")
+
+
+@main.command()
+def demo():
+    """Load an invented but realistic office into an empty archive."""
+    from .demo import load
+    from .maintenance import reindex as rebuild
+    from .search import SearchIndex
+    settings = _settings()
+    db = _open_db(settings)
+    try:
+        ids = load(db, None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    index = SearchIndex(settings.index_dir)
+    rebuild(db, index, settings.archive)
+    index.close()
+    audit_log.record(db, "demo.load", detail={"cases": len(ids)})
+    click.echo(f"Loaded the demo office: {len(ids)} invented cases with their aid.")
 
 
 @main.command()

@@ -124,3 +124,15 @@ def test_user_and_token_commands(settings, app):
     assert token.startswith("plg_") and len(token) > 40
     conn = sqlite3.connect(settings.db_path)
     assert conn.execute("SELECT count(*) FROM api_tokens WHERE token_hash LIKE ?", [token]).fetchone()[0] == 0
+
+
+def test_demo_loads_once_into_an_empty_archive(settings, app):
+    first = run(settings, "demo")
+    assert first.exit_code == 0, first.output
+    conn = sqlite3.connect(settings.db_path)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 80
+    assert conn.execute("SELECT count(*) FROM facilities").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM aid_items").fetchone()[0] >= 80
+    assert _names(settings, "Sulastri")  # indexed
+    again = run(settings, "demo")
+    assert again.exit_code != 0 and "empty archive" in again.output

@@ -1,0 +1,77 @@
+"""`pulang demo`: an invented but realistic office, so a newcomer sees the product
+working at once. Every person here is made up; the places are those of the reports the
+product was built from. Deterministic: the same archive every time."""
+
+import datetime as dt
+import random
+
+from . import office
+from .cases import add_aid, create_case
+
+FACILITIES = ("Eks Lokalisasi Payo Sigadung", "Rumah Singgah Dinas Sosial Kota Jambi")
+FIRST = ("Sulastri", "Nurhayati", "Siti Aminah", "Sri Wahyuni", "Dewi Lestari", "Yuliana",
+         "Rina", "Ratna Sari", "Endang", "Wartini", "Suryani", "Marlina", "Lilis", "Eka Putri",
+         "Ani Susanti", "Maria Goreti", "Fransiska", "Ni Made Ayu", "Kartika", "Yanti",
+         "Susi Susanti", "Nur Aini", "Indah", "Tuti", "Mega", "Erna", "Sumiati", "Wulan",
+         "Fitri", "Lusiana")
+FAMILY = ("", "", "", "Rahayu", "Handayani", "Pratiwi", "Wulandari", "Ningsih", "Lestari",
+          "Safitri", "Manafe", "Boimau", "Sitompul", "Simanjuntak", "Hasibuan", "Purba")
+# (NIK region code, birth place, origin region, address)
+ORIGINS = (
+    ("3506", "Kediri", "Kabupaten Kediri, Jawa Timur", "Desa Pare RT 003 RW 002, Kec. Pare"),
+    ("3510", "Banyuwangi", "Kabupaten Banyuwangi, Jawa Timur", "Dusun Krajan RT 001 RW 004, Kec. Muncar"),
+    ("3578", "Surabaya", "Kota Surabaya, Jawa Timur", "Jl. Kapasan Dalam No. 12"),
+    ("3273", "Bandung", "Kota Bandung, Jawa Barat", "Jl. Cibadak Gg. Sukamulya No. 7"),
+    ("3201", "Bogor", "Kabupaten Bogor, Jawa Barat", "Kp. Cibeureum RT 002 RW 005"),
+    ("3374", "Semarang", "Kota Semarang, Jawa Tengah", "Jl. Bandarharjo No. 30"),
+    ("5371", "Kupang", "Kota Kupang, Nusa Tenggara Timur", "Kel. Oesapa RT 010 RW 003"),
+    ("1571", "Jambi", "Kota Jambi, Jambi", "Kel. Payo Selincah RT 015"),
+    ("1271", "Medan", "Kota Medan, Sumatera Utara", "Jl. Bromo Gg. Sehati No. 4"),
+)
+AID = (("kemensos_transfer", 5_050_000, "Kementerian Sosial RI"),
+       ("ticket", 1_500_000, "APBD Kota Jambi"),
+       ("living_allowance", 1_800_000, "APBD Kota Jambi"),
+       ("business_capital", 3_000_000, "APBD Kota Jambi"),
+       ("transport", 250_000, "APBD Kota Jambi"))
+
+
+def _nik(rng, region: str, birth: dt.date) -> str:
+    district = f"{rng.randint(1, 20):02d}"
+    return f"{region}{district}{birth.day + 40:02d}{birth.month:02d}{birth.year % 100:02d}{rng.randint(1, 9999):04d}"
+
+
+def people(count: int = 80, seed: int = 2024):
+    rng = random.Random(seed)
+    for i in range(count):
+        first, family = rng.choice(FIRST), rng.choice(FAMILY)
+        region, place, origin, address = rng.choice(ORIGINS)
+        birth = dt.date(rng.randint(1978, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        person = {
+            "full_name": f"{first} {family}".strip(),
+            "birth_place": place, "birth_date": birth.isoformat(),
+            "origin_address": address, "origin_region": origin,
+            "facility": FACILITIES[i % 2] if i < 60 else FACILITIES[0],
+        }
+        if rng.random() < 0.8:  # many have no e-KTP
+            person["nik"] = _nik(rng, region, birth)
+        yield person, rng
+
+
+def load(db, user: dict | None, *, count: int = 80) -> list[int]:
+    """Add the demo office's settings, cases and aid; return the new case ids."""
+    if db["cases"].count:
+        raise ValueError("the archive already holds cases; the demo goes into an empty archive")
+    office.put(db, "office", {**office.DEFAULTS["office"], "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122"})
+    office.put(db, "officials", {
+        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi", "nip": "196805121994032004"},
+        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran", "nip": "198507222010012015"},
+        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama", "nip": "199003152015031002"},
+    })
+    ids = []
+    for person, rng in people(count):
+        case, _warnings = create_case(db, {**person, "allow_duplicate": True}, user)
+        ids.append(case["id"])
+        for kind, amount, source in rng.sample(AID, rng.randint(1, 4)):
+            add_aid(db, case["id"], {"kind": kind, "amount": amount, "source": source}, user,
+                    ceiling=1_000_000_000)
+    return ids
