@@ -1,0 +1,34 @@
+"""The archive search index. Callers use only what `__all__` names; Whoosh stays inside.
+
+    index = SearchIndex(settings.index_dir)
+    index.add([IndexEntry(...), ...])                 # upsert by key, one commit
+    found = index.search("Nur Hayati", facility="Rumah Singgah Jambi", page=1)
+    found.total_cases, found.results[0].highlights["full_name"]
+
+Names are forgiving (spelling variants, old spellings, joined or split words, partial
+words) through work done at index time, not at query time. Every word of the query must
+match the case (name, NIK, case number, facility, origin) or one of its letters (number,
+text); results come one per case, best first, each with its matching letters.
+
+A document entry also stands for its case: adding one indexes its case entry too
+("c:<case_id>", from the entry's case fields), so `keys()` lists a case key for every
+case with a letter. Entries with case_id 0 (a ceremony's roster) stand alone.
+
+For writes on the request path, submit to an IndexWriterThread, which commits in
+batches; call its `flush()` before relying on a submitted entry (or deleting it).
+Writers in several processes wait for each other; after LOCK_WAIT seconds a write raises
+IndexBusyError (a whoosh LockError).
+"""
+
+from ._index import IndexBusyError, IndexWriterThread, SearchIndex
+from ._model import KINDS, CaseHit, IndexEntry, SearchResults
+
+__all__ = [
+    "CaseHit",
+    "IndexBusyError",
+    "IndexEntry",
+    "IndexWriterThread",
+    "KINDS",
+    "SearchIndex",
+    "SearchResults",
+]
