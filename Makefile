@@ -40,3 +40,15 @@ venv: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The web interface's English catalogue. Message ids are the Indonesian text: after
+# changing a page, run this, translate the new empty entries in
+# service/translations/en/LC_MESSAGES/messages.po, and run it again to compile the .mo
+# (both are committed, so nothing compiles at run time; tests/test_web.py checks).
+.PHONY: translations
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project Pulang \
+		-o service/translations/messages.pot .
+	$(VENV)/bin/pybabel update -l en -i service/translations/messages.pot -d service/translations \
+		--no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d service/translations --statistics

@@ -174,3 +174,15 @@ def m001_initial(db):
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
         """
     )
+
+
+@migrations()
+def m003_web(db):
+    # Sign-in lockout survives a restart (the in-memory rate limiter does not), and the
+    # admin's user list shows when each account last signed in.
+    db.executescript(
+        """
+        ALTER TABLE users ADD COLUMN locked_until TEXT;
+        ALTER TABLE users ADD COLUMN last_login_at TEXT;
+        """
+    )

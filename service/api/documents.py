@@ -30,15 +30,18 @@ def get_document(doc_id):
     return jsonify(records.public_view(doc, runtime().settings.base_url))
 
 
-def pdf_response(doc: dict) -> Response:
-    """The stored PDF, with BATAL drawn over it when void (the file itself never changes)."""
+def pdf_bytes(doc: dict) -> bytes:
+    """The stored PDF, with BATAL drawn over it when void (the file itself never changes).
+    Shared with the web pages (download and preview)."""
     path = runtime().settings.archive / doc["path"]
     if not path.is_file():
         raise NotFound("the document's file is missing; run `pulang doctor`")
     data = path.read_bytes()
-    if doc["status"] == "void":
-        data = void_pdf(data)
-    response = Response(data, mimetype="application/pdf")
+    return void_pdf(data) if doc["status"] == "void" else data
+
+
+def pdf_response(doc: dict) -> Response:
+    response = Response(pdf_bytes(doc), mimetype="application/pdf")
     response.headers["Cache-Control"] = "no-store"
     # The file name says what it is, never whose it is.
     response.headers["Content-Disposition"] = f'inline; filename="{doc["kind"]}-{doc["id"]}.pdf"'
@@ -56,12 +59,17 @@ def document_pdf(doc_id):
 @bp.post("/documents/<int:doc_id>/void")
 @requires("document.void")
 def void_document(doc_id):
-    db = get_db()
-    doc = records.void(db, doc_id, json_body().get("reason"), g.user)
+    doc = void_and_reindex(get_db(), doc_id, json_body().get("reason"), g.user)
+    log("document.void", target_type="document", target_id=doc_id)
+    return jsonify(records.public_view(doc, runtime().settings.base_url))
+
+
+def void_and_reindex(db, doc_id: int, reason, user: dict) -> dict:
+    """Void, then tell the index (search results show the status). Shared with the web."""
+    doc = records.void(db, doc_id, reason, user)
     if doc["case_id"]:
         from ..cases import get_case
         from ..pdftext import extract_text
         text = extract_text((runtime().settings.archive / doc["path"]).read_bytes())
         runtime().submit_index([records.index_entry(get_case(db, doc["case_id"]), doc, text)])
-    log("document.void", target_type="document", target_id=doc_id)
-    return jsonify(records.public_view(doc, runtime().settings.base_url))
+    return doc

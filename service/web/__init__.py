@@ -1,5 +1,54 @@
-"""The staff web interface (HTML pages, sign-in, forms)."""
+"""The staff web interface (HTML pages, sign-in, forms).
+
+One blueprint per feature (auth, cases, documents, search, admin, office settings, audit
+log); this module wires them and the extensions they share into the app. The pages call
+the same record, pipeline and search functions as the JSON API; nothing here is a second
+implementation of a rule.
+"""
+
+import datetime as dt
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
 
 
 def init_app(app) -> None:
     """Register the web blueprints, sign-in and CSRF protection on `app`."""
+    from ..api import bp as api_bp
+    from . import admin, audit_log, auth, cases, documents, i18n, office_settings, search, security
+
+    minutes = app.extensions["pulang"].settings.session_minutes
+    app.config.update(
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=minutes),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_NAME="pulang_session",
+    )
+    # The session's idle timeout already bounds a form's life; a separate CSRF expiry
+    # would only make a clerk retype a long form she opened an hour ago in another tab.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+    # Order matters: the sign-in gate runs before CSRF, so an anonymous POST is sent to
+    # the sign-in page rather than told its form expired.
+    security.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    # The API authenticates by bearer token only and never reads the session cookie, so
+    # a forged cross-site request has no credentials to ride on.
+    csrf.exempt(api_bp)
+    for module in (auth, cases, documents, search, admin, office_settings, audit_log):
+        app.register_blueprint(module.bp)
+    app.context_processor(_layout)
+
+
+def _layout() -> dict:
+    """What the page frame shows to a signed-in user: the office's name."""
+    from flask_login import current_user
+
+    from ..office import get_all
+    from ..web_support import get_db
+    if not current_user or not current_user.is_authenticated:
+        return {}
+    office = get_all(get_db())["office"]
+    return {"office_name": f'{office["name"]} · {office["parent"]}'}

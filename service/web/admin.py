@@ -1,0 +1,160 @@
+"""User accounts and API tokens (admin only).
+
+A new password or token is shown once, in the answer to the POST that made it: never in
+a URL or a flashed message (flashes travel in the session cookie, which is signed, not
+encrypted).
+"""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.users import create_token, create_user, generate_password, hash_password, revoke_token
+from ..errors import Conflict, InvalidInput, NotFound
+from ..web_support import get_db, log
+from .auth import requires
+from .forms import ActionForm, RoleForm, UserCreateForm
+from .i18n import reasons
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user(db, user_id: int) -> dict:
+    rows = list(db["users"].rows_where("id = ?", [user_id]))
+    if not rows:
+        raise NotFound("no such user")
+    return rows[0]
+
+
+def _refuse_self(user: dict) -> bool:
+    """An admin does not demote, lock out or deactivate herself: the office could be left
+    with nobody able to manage accounts."""
+    if user["id"] == current_user.row["id"]:
+        flash(_("Anda tidak dapat mengubah peran atau menonaktifkan akun Anda sendiri."), "error")
+        return True
+    return False
+
+
+def _change(db, user_id: int, changes: dict, action: str, message: str, detail=None) -> None:
+    db["users"].update(user_id, changes)
+    log(action, target_type="user", target_id=user_id, detail=detail)
+    flash(message, "success")
+
+
+@bp.get("/users")
+@requires("user.manage")
+def users(form: UserCreateForm | None = None):
+    db = get_db()
+    rows = list(db.query(
+        "SELECT users.*, (SELECT count(*) FROM api_tokens WHERE user_id = users.id "
+        "AND revoked_at IS NULL) AS tokens FROM users ORDER BY active DESC, username COLLATE NOCASE"))
+    return render_template("web/admin/users.html", users=rows, form=form or UserCreateForm(formdata=None))
+
+
+@bp.post("/users")
+@requires("user.manage")
+def create():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        password = form.password.data or generate_password()
+        try:
+            user = create_user(get_db(), form.username.data, form.role.data, password)
+        except (InvalidInput, Conflict) as exc:
+            for name, why in reasons(exc.fields).items():
+                getattr(form, name, form.username).errors = [why]
+        else:
+            log("user.create", target_type="user", target_id=user["id"], detail={"role": user["role"]})
+            if form.password.data:
+                flash(_("Akun %(name)s dibuat.", name=user["username"]), "success")
+                return redirect(url_for("admin.user", user_id=user["id"]))
+            return render_template("web/admin/once.html", user=user, password=password)
+    return users(form=form), 400
+
+
+@bp.get("/users/<int:user_id>")
+@requires("user.manage")
+def user(user_id):
+    db = get_db()
+    row = _user(db, user_id)
+    tokens = list(db["api_tokens"].rows_where("user_id = ?", [user_id], order_by="id DESC"))
+    return render_template("web/admin/user.html", user=row, tokens=tokens,
+                           role_form=RoleForm(formdata=None, role=row["role"]),
+                           action_form=ActionForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/role")
+@requires("user.manage")
+def change_role(user_id):
+    db = get_db()
+    row = _user(db, user_id)
+    form = RoleForm()
+    if form.validate_on_submit() and not _refuse_self(row) and form.role.data != row["role"]:
+        _change(db, user_id, {"role": form.role.data}, "user.role", _("Peran diubah."),
+                detail={"from": row["role"], "to": form.role.data})
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+@requires("user.manage")
+def toggle_active(user_id):
+    db = get_db()
+    row = _user(db, user_id)
+    if ActionForm().validate_on_submit() and not _refuse_self(row):
+        # Deactivating also stops the user's API tokens (they need an active account).
+        if row["active"]:
+            _change(db, user_id, {"active": 0}, "user.deactivate", _("Akun dinonaktifkan."))
+        else:
+            _change(db, user_id, {"active": 1}, "user.activate", _("Akun diaktifkan."))
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires("user.manage")
+def unlock(user_id):
+    db = get_db()
+    _user(db, user_id)
+    if ActionForm().validate_on_submit():
+        _change(db, user_id, {"failed_logins": 0, "locked_until": None}, "user.unlock",
+                _("Kunci akun dibuka."))
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@requires("user.manage")
+def reset_password(user_id):
+    db = get_db()
+    row = _user(db, user_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.user", user_id=user_id))
+    password = generate_password()
+    # A new password ends the user's open sessions (see auth.WebUser.get_id).
+    db["users"].update(user_id, {"password_hash": hash_password(password), "failed_logins": 0,
+                                 "locked_until": None})
+    log("user.password_reset", target_type="user", target_id=user_id)
+    return render_template("web/admin/once.html", user=row, password=password)
+
+
+@bp.post("/users/<int:user_id>/tokens")
+@requires("user.manage")
+def new_token(user_id):
+    db = get_db()
+    row = _user(db, user_id)
+    if not ActionForm().validate_on_submit() or not row["active"]:
+        return redirect(url_for("admin.user", user_id=user_id))
+    token = create_token(db, row["username"])
+    log("token.create", target_type="user", target_id=user_id)
+    return render_template("web/admin/once.html", user=row, token=token)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@requires("user.manage")
+def revoke(token_id):
+    db = get_db()
+    rows = list(db["api_tokens"].rows_where("id = ?", [token_id]))
+    if not rows:
+        raise NotFound("no such token")
+    if ActionForm().validate_on_submit():
+        revoke_token(db, token_id)
+        log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": rows[0]["user_id"]})
+        flash(_("Token dicabut."), "success")
+    return redirect(url_for("admin.user", user_id=rows[0]["user_id"]))

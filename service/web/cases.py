@@ -1,0 +1,205 @@
+"""Case pages: the home list, create and edit, aid items, letters to generate, and the
+NIK check the form calls as the clerk types.
+
+Every page that shows a case is audited (who, when, which case id); the audit detail
+never holds a name or a NIK.
+"""
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import cases as records
+from .. import validate as v
+from ..clock import office_today
+from ..documents import CASE_KINDS, case_documents, index_entry
+from ..errors import Conflict, InvalidInput, PulangError
+from ..nik import check_nik
+from ..pipeline import generate_case_document
+from ..web_support import get_db, log, runtime
+from .auth import requires
+from .forms import ActionForm, AidForm, CaseForm
+from .i18n import KIND_LABELS, reason, reasons
+
+bp = Blueprint("cases", __name__)
+RECENT = 15
+
+
+def facility_names(db) -> list[str]:
+    return [row[0] for row in db.execute("SELECT name FROM facilities ORDER BY name COLLATE NOCASE")]
+
+
+def usernames(db) -> dict[int, str]:
+    return {row[0]: row[1] for row in db.execute("SELECT id, username FROM users")}
+
+
+@bp.get("/")
+@requires("case.read")
+def home():
+    db = get_db()
+    recent = list(db.query(
+        """SELECT cases.id, case_number, full_name, nik, facilities.name AS facility,
+                  cases.created_at,
+                  max(cases.updated_at, coalesce((SELECT max(created_at) FROM documents
+                      WHERE case_id = cases.id AND status != 'failed'), '')) AS active_at,
+                  (SELECT count(*) FROM documents WHERE case_id = cases.id
+                      AND status = 'valid') AS letters
+           FROM cases JOIN facilities ON facilities.id = cases.facility_id
+           WHERE cases.status != 'anonymised'
+           ORDER BY active_at DESC LIMIT ?""", [RECENT]))
+    year = str(office_today().year)
+    stats = {
+        "cases": db.execute("SELECT count(*) FROM cases WHERE status != 'anonymised'").fetchone()[0],
+        "letters": db.execute("SELECT count(*) FROM documents WHERE status = 'valid' AND year = ?",
+                              [int(year)]).fetchone()[0],
+        "aid": db.execute("SELECT coalesce(sum(amount), 0) FROM aid_items JOIN cases ON cases.id = case_id "
+                          "WHERE cases.status != 'anonymised' AND substr(aid_items.created_at, 1, 4) = ?",
+                          [year]).fetchone()[0],
+    }
+    log("case.list", detail={"shown": len(recent)})
+    return render_template("web/home.html", recent=recent, stats=stats, year=year)
+
+
+def _save_case(form: CaseForm, case_id: int | None):
+    """Create or update through service.cases; on refusal, put the reasons on the form.
+    Returns (case, warnings) or None."""
+    db = get_db()
+    try:
+        if case_id is None:
+            case, warnings = records.create_case(db, form.record(), current_user.row)
+        else:
+            case, warnings = records.update_case(db, case_id, form.record())
+    except Conflict as exc:
+        form.nik.errors = [reason("already recorded on another case")]
+        form.duplicate_of = records.get_case(db, exc.extra["existing_case_id"])
+        return None
+    except InvalidInput as exc:
+        for name, why in reasons(exc.fields).items():
+            field = getattr(form, name, None) or form.full_name
+            field.errors = list(field.errors) + [why]
+        return None
+    runtime().submit_index([index_entry(case, None)])
+    return case, warnings
+
+
+def _case_form(case: dict | None):
+    db = get_db()
+    form = CaseForm(data=case)
+    form.set_facilities(facility_names(db))
+    form.duplicate_of = None
+    if form.validate_on_submit():
+        saved = _save_case(form, case["id"] if case else None)
+        if saved:
+            new, warnings = saved
+            if case is None:
+                log("case.create", target_type="case", target_id=new["id"])
+                flash(_("Kasus %(number)s tersimpan.", number=new["case_number"]), "success")
+            else:
+                log("case.update", target_type="case", target_id=new["id"],
+                    detail={"fields": sorted(f for f in form.record() if f != "allow_duplicate")})
+                flash(_("Perubahan tersimpan."), "success")
+            for warning in warnings:
+                flash(reason(warning), "warning")
+            return redirect(url_for("cases.view", case_id=new["id"]))
+    status = 400 if form.is_submitted() else 200
+    return render_template("web/case_form.html", form=form, case=case), status
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@requires("case.write")
+def new():
+    return _case_form(None)
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@requires("case.write")
+def edit(case_id):
+    case = records.get_case(get_db(), case_id)
+    if request.method == "GET":
+        log("case.read", target_type="case", target_id=case_id, detail={"for": "edit"})
+    return _case_form(case)
+
+
+@bp.get("/cases/<int:case_id>")
+@requires("case.read")
+def view(case_id, aid_form: AidForm | None = None):
+    db = get_db()
+    case = records.get_case(db, case_id)
+    items = records.aid_items(db, case_id)
+    documents = case_documents(db, case_id)
+    current = {d["kind"]: d for d in documents if d["status"] == "valid"}
+    log("case.read", target_type="case", target_id=case_id)
+    return render_template(
+        "web/case.html", case=case, items=items, total=sum(i["amount"] for i in items),
+        documents=documents, current=current, kinds=CASE_KINDS, users=usernames(db),
+        aid_form=aid_form or AidForm(formdata=None), action_form=ActionForm(formdata=None))
+
+
+@bp.post("/cases/<int:case_id>/aid")
+@requires("case.write")
+def add_aid(case_id):
+    db = get_db()
+    form = AidForm()
+    if form.validate_on_submit():
+        try:
+            item = records.add_aid(db, case_id, form.record(), current_user.row,
+                                   runtime().settings.amount_ceiling)
+        except InvalidInput as exc:
+            for name, why in reasons(exc.fields).items():
+                getattr(form, name, form.amount).errors = [why]
+        else:
+            log("aid.create", target_type="case", target_id=case_id,
+                detail={"aid_id": item["id"], "kind": item["kind"], "amount": item["amount"]})
+            flash(_("Bantuan dicatat."), "success")
+            return redirect(url_for("cases.view", case_id=case_id, _anchor="bantuan"))
+    response = view(case_id, aid_form=form)
+    return response, 400
+
+
+@bp.post("/cases/<int:case_id>/documents")
+@requires("document.create")
+def generate(case_id):
+    form = ActionForm()
+    kind = form.kind.data if form.validate_on_submit() else ""
+    try:
+        doc = generate_case_document(runtime(), get_db(), case_id, kind, current_user.row)
+    except InvalidInput as exc:
+        for why in reasons(exc.fields).values() or [reason(exc.message)]:
+            flash(why, "error")
+        return redirect(url_for("cases.view", case_id=case_id, _anchor="surat"))
+    except PulangError as exc:
+        if exc.status == 404:
+            raise
+        flash(_("Surat belum dapat dibuat: %(why)s. Coba lagi sebentar lagi.", why=reason(exc.message)), "error")
+        return redirect(url_for("cases.view", case_id=case_id, _anchor="surat"))
+    log("document.create", target_type="document", target_id=doc["id"],
+        detail={"case_id": case_id, "kind": kind, "number": doc["number"]})
+    flash(_("%(kind)s nomor %(number)s dibuat.", kind=KIND_LABELS[kind], number=doc["number"]), "success")
+    return redirect(url_for("cases.view", case_id=case_id, _anchor="surat"))
+
+
+@bp.post("/cases/check-nik")
+@requires("case.write")
+def check_nik_json():
+    """As the clerk types: is the NIK well formed, does it match the birth date, is it on
+    another case already? Posted (not a GET) so the NIK never sits in a URL or a log."""
+    data = request.get_json(silent=True) or {}
+    try:
+        birth = v.date(data.get("birth_date") or None)
+    except v.FieldError:
+        birth = None
+    check = check_nik(str(data.get("nik") or "")[:40], birth)
+    answer = {"valid": check.error is None, "empty": check.value is None and check.error is None,
+              "message": reason(check.error) if check.error else "",
+              "warnings": [reason(w) for w in check.warnings], "existing_case": None}
+    if check.value:
+        except_id = data.get("case_id") if isinstance(data.get("case_id"), int) else None
+        owner = records._nik_owner(get_db(), check.value, except_id)
+        if owner:
+            other = records.get_case(get_db(), owner)
+            answer["existing_case"] = {"id": owner, "case_number": other["case_number"],
+                                       "url": url_for("cases.view", case_id=owner)}
+            answer["message"] = _("NIK ini sudah tercatat pada kasus %(number)s.",
+                                  number=other["case_number"])
+        log("nik.check", detail={"on_another_case": bool(owner)})
+    return jsonify(answer)

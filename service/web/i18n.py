@@ -1,0 +1,140 @@
+"""Languages: Indonesian unless the signed-in user chose English (users.locale). The
+browser's Accept-Language is deliberately ignored (API.md): an office PC set up in English
+must not turn the clerks' screens English.
+
+Message ids are the Indonesian text; service/translations/en holds the English catalogue.
+Also here: the Jinja filters for Indonesian formats, and the translation of the reasons
+the record layer gives (in English, as the API returns them) into what a clerk reads.
+"""
+
+import datetime as dt
+import re
+
+from babel.dates import format_date, format_datetime
+from flask_babel import Babel, get_locale, gettext, lazy_gettext as _l
+from flask_login import current_user
+
+from .. import formats
+from ..clock import OFFICE_TZ
+
+LOCALES = ("id", "en")
+LOCALE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+babel = Babel()
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    return "id"
+
+
+def _lang() -> str:
+    return str(get_locale() or "id")
+
+
+def tanggal(value) -> str:
+    """31 Juli 2024 (DOMAIN.md); 31 July 2024 for an English screen."""
+    if _lang() == "id":
+        return formats.tanggal(value)
+    d = formats.as_date(value)
+    return format_date(d, "d MMMM y", locale="en") if d else formats.EMPTY
+
+
+def waktu(value) -> str:
+    """A stored UTC timestamp as the office's local date and time: 31 Juli 2024 14.05."""
+    if not value:
+        return formats.EMPTY
+    moment = dt.datetime.fromisoformat(str(value)).astimezone(OFFICE_TZ)
+    pattern = "d MMMM y, HH.mm" if _lang() == "id" else "d MMMM y, HH:mm"
+    return format_datetime(moment, pattern, locale=_lang())
+
+
+# The record layer's reasons, as the API sends them, and what a clerk reads instead.
+_REASONS = [
+    (r"is required", lambda m: gettext("wajib diisi")),
+    (r"must be text", lambda m: gettext("harus berupa teks")),
+    (r"must be at most (\d+) characters", lambda m: gettext("paling banyak %(n)s karakter", n=m[1])),
+    (r"contains control characters", lambda m: gettext("berisi karakter yang tidak diizinkan")),
+    (r"must be a date written YYYY-MM-DD", lambda m: gettext("tanggal tidak valid")),
+    (r"must not be before (\S+)", lambda m: gettext("tidak boleh sebelum %(d)s", d=tanggal(m[1]))),
+    (r"must not be in the future", lambda m: gettext("tidak boleh di masa depan")),
+    (r"must be a whole number", lambda m: gettext("harus berupa angka bulat")),
+    (r"must be between (\S+) and (\S+)",
+     lambda m: gettext("harus antara %(a)s dan %(b)s", a=m[1], b=m[2])),
+    (r"must be one of: .*", lambda m: gettext("pilihan tidak dikenal")),
+    (r"NIK must have 16 digits", lambda m: gettext("NIK harus terdiri dari 16 angka")),
+    (r"NIK must contain digits only", lambda m: gettext("NIK hanya boleh berisi angka")),
+    (r"NIK has an unknown region code or an impossible birth date",
+     lambda m: gettext("kode wilayah pada NIK tidak dikenal, atau tanggal lahir di dalamnya tidak mungkin")),
+    (r"NIK has an impossible birth date.*",
+     lambda m: gettext("tanggal lahir di dalam NIK (angka ke-7 sampai ke-12) tidak mungkin")),
+    (r"NIK is not valid", lambda m: gettext("NIK tidak valid")),
+    (r"already recorded on another case", lambda m: gettext("sudah tercatat pada kasus lain")),
+    (r"the birth date in the NIK differs from the birth date given",
+     lambda m: gettext("Tanggal lahir di dalam NIK berbeda dengan tanggal lahir yang diisi. "
+                       "NIK tetap disimpan seperti tertulis; periksa kembali KTP-nya.")),
+    (r"no aid items recorded on this case",
+     lambda m: gettext("Belum ada bantuan yang dicatat untuk kasus ini.")),
+    (r"must contain \{seq\}", lambda m: gettext("harus memuat {seq}")),
+    (r"already taken", lambda m: gettext("sudah dipakai")),
+    (r"use 1 to 64 letters, digits, dots, dashes or underscores",
+     lambda m: gettext("pakai 1 sampai 64 huruf, angka, titik, tanda hubung atau garis bawah")),
+    (r"must have at least (\d+) characters", lambda m: gettext("paling sedikit %(n)s karakter", n=m[1])),
+    (r"unknown fields: (.*)", lambda m: gettext("kolom tidak dikenal: %(f)s", f=m[1])),
+]
+_COMPILED = [(re.compile(rf"^{pattern}$"), say) for pattern, say in _REASONS]
+
+
+def reason(text: str) -> str:
+    """The clerk's wording of one reason; an unknown one is shown as it is."""
+    for pattern, say in _COMPILED:
+        match = pattern.match(text or "")
+        if match:
+            return say(match)
+    return text
+
+
+def reasons(fields: dict) -> dict:
+    return {name: reason(why) for name, why in (fields or {}).items()}
+
+
+# Labels the record layer keeps in Indonesian (cases.AID_KINDS, documents.KIND_LABELS),
+# marked here so the English catalogue has them; a test keeps the two in step.
+AID_LABELS = {
+    "business_capital": _l("Modal usaha"),
+    "ticket": _l("Tiket pulang"),
+    "living_allowance": _l("Jatah hidup"),
+    "transport": _l("Transportasi lokal"),
+    "kemensos_transfer": _l("Bantuan Kemensos"),
+    "equipment": _l("Peralatan usaha"),
+    "other": _l("Bantuan lainnya"),
+}
+KIND_LABELS = {
+    "pledge": _l("Surat Pernyataan"),
+    "aid_receipt": _l("Tanda Terima Bantuan"),
+    "release_report": _l("Berita Acara Pelepasan"),
+    "aid_roster": _l("Daftar Penerima Bantuan"),
+    "ceremony_report": _l("Berita Acara Pelepasan (Upacara)"),
+}
+STATUS_LABELS = {
+    "valid": _l("Sah"),
+    "void": _l("Dibatalkan"),
+    "superseded": _l("Diganti"),
+}
+ROLE_LABELS = {
+    "admin": _l("Admin"),
+    "supervisor": _l("Supervisor"),
+    "staff": _l("Staf"),
+    "auditor": _l("Auditor"),
+}
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "id")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")
+    babel.init_app(app, locale_selector=select_locale)
+    filters = dict(formats.FILTERS, tanggal=tanggal, waktu=waktu, reason=reason)
+    app.jinja_env.filters.update(filters)
+    app.jinja_env.globals.update(
+        AID_LABELS=AID_LABELS, KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
+        ROLE_LABELS=ROLE_LABELS, LOCALE_NAMES=LOCALE_NAMES, current_lang=_lang)

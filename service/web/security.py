@@ -1,0 +1,89 @@
+"""What every request and response goes through: the sign-in gate with its idle timeout,
+the session cookie's Secure flag, and the security headers.
+
+The gate refuses every endpoint it does not know to be public, so a page added later is
+closed until someone opens it on purpose.
+"""
+
+import time
+
+from flask import flash, g, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from ..web_support import log, runtime
+from .auth import login_manager, wants_json
+
+# The only endpoints an anonymous visitor may reach (API.md): sign-in, static files, the
+# verification page a QR code points to, and the health check. The API does its own
+# bearer-token check and is never let in by a session.
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "public.verify", "public.healthz"})
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask decides `Secure` once per app; an office may reach the same server over
+    plain http on the LAN and over https from outside, so decide it per request."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _gate():
+    if request.endpoint is None or request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    now = int(time.time())
+    idle = now - session.get("seen", 0)
+    if idle > runtime().settings.session_minutes * 60:
+        g.user = current_user.row
+        log("logout", target_type="user", target_id=current_user.row["id"], detail={"reason": "idle"})
+        logout_user()
+        session.clear()
+        flash(_("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi."), "info")
+        return login_manager.unauthorized()
+    session["seen"] = now
+    g.user = current_user.row
+    return None
+
+
+def _headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        # Pages carry names and NIKs: keep them out of the browser's disk cache and its
+        # back button on a shared office PC.
+        headers.setdefault("Cache-Control", "no-store")
+        headers.add("Vary", "Cookie")
+    return response
+
+
+def _csrf_refused(exc: CSRFError):
+    if wants_json():
+        return jsonify({"error": {"code": "csrf", "message": exc.description, "fields": {}}}), 400
+    explanation = _("Formulir ini sudah kedaluwarsa atau tidak sah, jadi tidak dikirim. "
+                    "Muat ulang halaman, lalu coba lagi.")
+    return render_template("error.html", status=400, message="", explanation=explanation), 400
+
+
+def init_app(app) -> None:
+    app.session_interface = SessionInterface()
+    app.before_request(_gate)
+    app.after_request(_headers)
+    app.register_error_handler(CSRFError, _csrf_refused)
