@@ -25,7 +25,7 @@ def make_backup(settings, target) -> dict:
     # Documents are written once and never changed, so copying after the database
     # snapshot captures every file the snapshot refers to.
     rows = dest.execute("SELECT path, sha256 FROM documents "
-                        "WHERE status IN ('valid', 'void', 'superseded')").fetchall()
+                        "WHERE status IN ('valid', 'void', 'superseded') AND path IS NOT NULL").fetchall()
     dest.close()
     for rel, _sha in rows:
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -37,8 +37,10 @@ def make_backup(settings, target) -> dict:
         elif src.is_dir():
             shutil.copytree(src, target / extra, dirs_exist_ok=True)
     summary = {"documents": len(rows), "index": "rebuilt on restore"}
+    # The map of every stored file to its sha256 comes last: the summary's count must not
+    # replace it (it did, until issue 5's test read the manifest back).
     (target / "manifest.json").write_text(json.dumps(
-        {"documents": {rel: sha for rel, sha in rows}, **summary}, indent=1))
+        {**summary, "documents": {rel: sha for rel, sha in rows}}, indent=1))
     return summary
 
 

@@ -69,10 +69,35 @@ def _nik_owner(db, nik: str, except_id: int | None = None) -> int | None:
     return row[0] if row else None
 
 
+def check_new_case(data: dict) -> tuple[dict, list[str]]:
+    """The clean fields of a new case and its warnings, or InvalidInput: the one set of
+    rules for the form, the API and imports."""
+    return _clean_case(data, partial=False)
+
+
+def nik_owner(db, nik: str) -> int | None:
+    return _nik_owner(db, nik)
+
+
+def insert_case(db, clean: dict, user: dict | None) -> int:
+    """Inside a write transaction: record an already checked case; returns its id.
+    Imports call this many times in one transaction."""
+    now = now_iso()
+    year = dt.date.today().year
+    prefix = office.get_all(db)["case_prefix"]
+    seq = numbering.next_value(db, f"case:{prefix}", year)
+    row = {k: clean.get(k, "") for k in CASE_FIELDS if k != "facility"}
+    row.update(
+        nik=clean.get("nik"), birth_date=clean.get("birth_date"),
+        facility_id=facility_id(db, clean["facility"]),
+        case_number=numbering.case_number(prefix, year, seq),
+        created_by=user["id"] if user else None, created_at=now, updated_at=now)
+    return db["cases"].insert(row).last_pk
+
+
 def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
     clean, warnings = _clean_case(data, partial=False)
     allow_duplicate = clean.pop("allow_duplicate", False)
-    now = now_iso()
     with write_transaction(db):
         if clean.get("nik") and not allow_duplicate:
             owner = _nik_owner(db, clean["nik"])
@@ -80,16 +105,7 @@ def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
                 raise Conflict("this NIK is already on another case",
                                fields={"nik": "already recorded on another case"},
                                existing_case_id=owner)
-        year = dt.date.today().year
-        prefix = office.get_all(db)["case_prefix"]
-        seq = numbering.next_value(db, f"case:{prefix}", year)
-        row = {k: clean.get(k, "") for k in CASE_FIELDS if k != "facility"}
-        row.update(
-            nik=clean.get("nik"), birth_date=clean.get("birth_date"),
-            facility_id=facility_id(db, clean["facility"]),
-            case_number=numbering.case_number(prefix, year, seq),
-            created_by=user["id"] if user else None, created_at=now, updated_at=now)
-        case_id = db["cases"].insert(row).last_pk
+        case_id = insert_case(db, clean, user)
     return get_case(db, case_id), warnings
 
 

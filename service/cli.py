@@ -100,14 +100,58 @@ def token_create(name):
     click.echo(value)
 
 
+@token.command("list")
+@click.argument("name")
+def token_list(name):
+    """List NAME's tokens: id, prefix, dates (the tokens themselves are not stored)."""
+    db = _open_db(_settings())
+    rows = list(db.query("SELECT api_tokens.* FROM api_tokens JOIN users ON users.id = user_id "
+                         "WHERE users.username = ? ORDER BY api_tokens.id", [name]))
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}\t{row['prefix']}…\tcreated {row['created_at']}\t{state}")
+    if not rows:
+        click.echo(f"{name} has no API tokens.")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.option("--id", "token_id", type=int, default=None, help="Only this token (see `token list`).")
+def token_revoke(name, token_id):
+    """Revoke NAME's API tokens (all, or the one given by --id): they stop working at once."""
+    from .auth.users import revoke_token
+    db = _open_db(_settings())
+    rows = list(db.query("SELECT api_tokens.id FROM api_tokens JOIN users ON users.id = user_id "
+                         "WHERE users.username = ? AND revoked_at IS NULL", [name]))
+    ids = [r["id"] for r in rows if token_id is None or r["id"] == token_id]
+    if not ids:
+        raise click.ClickException(f"{name} has no such active token")
+    for one in ids:
+        revoke_token(db, one)
+        audit_log.record(db, "token.revoke", target_type="token", target_id=one,
+                         detail={"by": "cli"})
+    click.echo(f"Revoked {len(ids)} token(s) of {name}.")
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (PULANG_HOST).")
 @click.option("--port", default=None, type=int, help="Port (PULANG_PORT).")
 def serve(host, port):
-    """Run the web service with its converter pool and index writer."""
+    """Run the web service with its converter pool, index writer and print-job consumer."""
     from .server import run
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     run(Settings.from_env(**overrides))
+
+
+@main.command()
+@click.option("--threads", default=None, type=int,
+              help="Chunks worked on at once (PULANG_JOB_WORKERS; default pool size + 2).")
+def worker(threads):
+    """Run print jobs (more capacity besides `serve`'s own; PULANG_QUEUE_URL for Redis)."""
+    from .ceremonies.worker import run
+    settings = _settings()
+    _open_db(settings).close()
+    run(settings, threads=threads)
 
 
 @main.command()

@@ -25,6 +25,13 @@ class Settings:
     recycle_after: int = 500
     amount_ceiling: int = 1_000_000_000
     session_minutes: int = 30
+    retention_years: int = 5  # a closed case may be anonymised this long after closing
+    # Print jobs: huey's SQLite storage under run/ unless a Redis URL is given (offices
+    # with several worker machines); the CUPS printer to send results to, if any.
+    queue_url: str = ""
+    queue_name: str = "pulang"
+    job_workers: int = 0  # consumer threads; 0 = pool size + 2 (see ceremonies/queue.py)
+    printer: str = ""
     templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
 
     @classmethod
@@ -43,6 +50,11 @@ class Settings:
             recycle_after=_int("PULANG_RECYCLE_AFTER", 500),
             amount_ceiling=_int("PULANG_AMOUNT_CEILING", 1_000_000_000),
             session_minutes=_int("PULANG_SESSION_MINUTES", 30),
+            retention_years=_int("PULANG_RETENTION_YEARS", 5),
+            queue_url=os.environ.get("PULANG_QUEUE_URL", ""),
+            queue_name=os.environ.get("PULANG_QUEUE_NAME", "pulang"),
+            job_workers=_int("PULANG_JOB_WORKERS", 0),
+            printer=os.environ.get("PULANG_PRINTER", ""),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known})

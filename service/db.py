@@ -177,6 +177,102 @@ def m001_initial(db):
 
 
 @migrations()
+def m002_ceremonies(db):
+    # Named m002 (issue 4) though appended after m003: sqlite-utils applies migrations in
+    # the order they are defined and records them by name.
+    db.executescript(
+        """
+        CREATE TABLE ceremonies (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            date TEXT NOT NULL,
+            place TEXT NOT NULL,
+            officials TEXT NOT NULL DEFAULT '[]',  -- JSON [{name, title, nip}]
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- A case is in one ceremony at a time: case_id is unique here.
+        CREATE TABLE ceremony_cases (
+            ceremony_id INTEGER NOT NULL REFERENCES ceremonies(id),
+            case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+            destination TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (ceremony_id, case_id)
+        );
+        -- Documents a ceremony's print jobs made, with a hash of the data they were made
+        -- from: a reprint reuses a valid one made from the same data instead of taking a
+        -- new number. case_id is NULL for the roster and the ceremony report.
+        CREATE TABLE ceremony_documents (
+            document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+            ceremony_id INTEGER NOT NULL REFERENCES ceremonies(id),
+            case_id INTEGER REFERENCES cases(id),
+            kind TEXT NOT NULL,
+            context_sha256 TEXT NOT NULL
+        );
+        CREATE INDEX ceremony_documents_lookup ON ceremony_documents(ceremony_id, kind, case_id);
+        -- A ceremony document (roster, report) belongs to every case it lists.
+        CREATE TABLE document_cases (
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            PRIMARY KEY (document_id, case_id)
+        );
+        CREATE INDEX document_cases_case ON document_cases(case_id);
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            ceremony_id INTEGER NOT NULL REFERENCES ceremonies(id),
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'running', 'done', 'failed')),
+            options TEXT NOT NULL,  -- JSON: kinds, copies, duplex, order, base_url
+            total INTEGER NOT NULL DEFAULT 0,
+            done INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            result_path TEXT,
+            pages INTEGER,
+            sha256 TEXT,
+            printer_job TEXT,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        -- Two jobs of one ceremony never generate at the same time: at most one is active.
+        CREATE UNIQUE INDEX print_jobs_one_active ON print_jobs(ceremony_id)
+            WHERE state IN ('queued', 'running');
+        -- What a job prints, in order, and which document each (case, kind) got: the
+        -- record that makes a resumed job reuse its numbers instead of taking new ones.
+        CREATE TABLE print_job_items (
+            job_id INTEGER NOT NULL REFERENCES print_jobs(id),
+            case_id INTEGER NOT NULL DEFAULT 0,  -- 0: a ceremony document
+            kind TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            chunk TEXT NOT NULL,
+            document_id INTEGER REFERENCES documents(id),
+            reused INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (job_id, case_id, kind)
+        );
+        -- The job's tasks (one per chunk of one kind), each claimed by one worker at a
+        -- time through a lease that a live worker renews.
+        CREATE TABLE print_job_chunks (
+            job_id INTEGER NOT NULL REFERENCES print_jobs(id),
+            chunk TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'todo' CHECK (state IN ('todo', 'done')),
+            lease_owner TEXT,
+            lease_until REAL,
+            worker_pid INTEGER,
+            worker_host TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT,
+            PRIMARY KEY (job_id, chunk)
+        );
+        """
+    )
+
+
+@migrations()
 def m003_web(db):
     # Sign-in lockout survives a restart (the in-memory rate limiter does not), and the
     # admin's user list shows when each account last signed in.
@@ -184,5 +280,43 @@ def m003_web(db):
         """
         ALTER TABLE users ADD COLUMN locked_until TEXT;
         ALTER TABLE users ADD COLUMN last_login_at TEXT;
+        """
+    )
+
+
+@migrations()
+def m004_office_tools(db):
+    # Imports: the column mapping a clerk chose, remembered per sheet layout (a hash of
+    # the header row, so no header text is needed to find it), and each import's report
+    # (row numbers, outcomes and reason codes; never a name or a NIK).
+    db.executescript(
+        """
+        CREATE TABLE import_mappings (
+            header_key TEXT PRIMARY KEY,
+            mapping TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE import_reports (
+            id INTEGER PRIMARY KEY,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            added INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            report TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m005_trust(db):
+    # Retention (issue 5): when a case was closed and anonymised, and which documents'
+    # PDFs were destroyed then (the rows stay: their numbers remain on record).
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN closed_at TEXT;
+        ALTER TABLE cases ADD COLUMN anonymised_at TEXT;
+        ALTER TABLE documents ADD COLUMN destroyed_at TEXT;
         """
     )

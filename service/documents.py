@@ -31,8 +31,10 @@ def get_document(db, doc_id, *, include_failed: bool = False) -> dict:
 
 
 def case_documents(db, case_id: int) -> list[dict]:
+    """The case's own letters and the ceremony documents (roster, report) listing her."""
     return list(db["documents"].rows_where(
-        "case_id = ? AND status IN ('valid', 'void', 'superseded')", [case_id],
+        "(case_id = ? OR id IN (SELECT document_id FROM document_cases WHERE case_id = ?)) "
+        "AND status IN ('valid', 'void', 'superseded')", [case_id, case_id],
         order_by="id DESC"))
 
 

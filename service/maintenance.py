@@ -8,9 +8,14 @@ from .cases import get_case
 from .clock import now_iso
 from .documents import index_entry
 from .pdftext import extract_text
-from .storage import sha256_file
+from .storage import relative_path, sha256_file
 
 _LISTED = "('valid', 'void', 'superseded')"
+# Listed documents the index should hold: not destroyed by retention, not of an
+# anonymised case (her kept receipts stay out of search).
+_SEARCHABLE = (f"SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
+               f"WHERE documents.status IN {_LISTED} AND documents.destroyed_at IS NULL "
+               f"AND (cases.id IS NULL OR cases.status != 'anonymised')")
 
 
 def _cases(db):
@@ -24,10 +29,11 @@ def all_entries(db, archive):
     cases = {case["id"]: case for case in _cases(db)}
     for case in cases.values():
         yield index_entry(case, None)
-    for doc in db.query(f"SELECT * FROM documents WHERE status IN {_LISTED} AND case_id IS NOT NULL"):
+    # Documents with no case are a ceremony's roster and report (indexed with case 0).
+    for doc in db.query(_SEARCHABLE):
         case = cases.get(doc["case_id"])
         path = archive / doc["path"]
-        if case is not None and path.is_file():
+        if (case is not None or doc["case_id"] is None) and path.is_file():
             yield index_entry(case, doc, extract_text(path.read_bytes()))
 
 
@@ -63,14 +69,29 @@ def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Rep
                 lambda d=doc: db["documents"].update(d["id"], {
                     "status": "failed", "error": "interrupted", "updated_at": now_iso()}))
 
+    # Scratch renders of an interrupted generation hold a woman's name: none may outlive it.
+    for path in sorted(archive.joinpath("tmp").glob("*")):
+        if path.is_file() and dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat() < cutoff:
+            finding(f"scratch file tmp/{path.name}: left by an interrupted generation (removed)",
+                    lambda p=path: p.unlink(missing_ok=True))
+
     known_paths = set()
-    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {_LISTED}"):
+    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {_LISTED} "
+                        "AND destroyed_at IS NULL"):
         path = archive / doc["path"]
         known_paths.add(path.resolve())
         if not path.is_file():
             report.alarms.append(f"document {doc['id']}: its PDF is missing (restore it from a backup)")
         elif sha256_file(path) != doc["sha256"]:
             report.alarms.append(f"document {doc['id']}: its PDF no longer matches its recorded sha256")
+
+    # PDFs retention destroyed (a crash may have come between the record and the unlink).
+    for doc in db.query("SELECT id FROM documents WHERE destroyed_at IS NOT NULL"):
+        path = archive / relative_path(doc["id"])
+        if path.is_file():
+            known_paths.add(path.resolve())
+            finding(f"document {doc['id']}: destroyed by retention but its PDF remains (deleted)",
+                    lambda p=path: p.unlink(missing_ok=True))
 
     orphans_dir = archive / "orphans"
     for path in sorted((archive / "documents").rglob("*")):
@@ -83,7 +104,7 @@ def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Rep
     wanted = {}
     for case in _cases(db):
         wanted[f"c:{case['id']}"] = ("case", case, None)
-    for doc in db.query(f"SELECT * FROM documents WHERE status IN {_LISTED} AND case_id IS NOT NULL"):
+    for doc in db.query(_SEARCHABLE):
         wanted[f"d:{doc['id']}"] = ("doc", None, doc)
     present = index.keys()
     extra = present - set(wanted)
@@ -113,4 +134,5 @@ def _entries_for(db, archive, wanted, keys):
         else:
             path = archive / doc["path"]
             text = extract_text(path.read_bytes()) if path.is_file() else ""
-            yield index_entry(get_case(db, doc["case_id"]), doc, text)
+            case = get_case(db, doc["case_id"]) if doc["case_id"] is not None else None
+            yield index_entry(case, doc, text)

@@ -29,45 +29,64 @@ from .storage import relative_path, sha256_bytes, write_atomic
 def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
             user: dict | None, issued_on: dt.date) -> dict:
     """Take the next letter number and record the pending document in one transaction."""
-    now = now_iso()
     with write_transaction(db):
-        seq = numbering.next_value(db, f"doc:{kind}", issued_on.year)
-        number = numbering.format_number(
-            settings["number_patterns"][kind], seq=seq, kind=kind,
-            code=settings["number_codes"][kind], unit=settings["office"]["unit"], on=issued_on)
-        previous = None
-        if case_id is not None:
-            row = db.execute("SELECT id FROM documents WHERE case_id = ? AND kind = ? AND status = 'valid'",
-                             [case_id, kind]).fetchone()
-            previous = row[0] if row else None
-        if db.execute("SELECT 1 FROM documents WHERE number = ?", [number]).fetchone():
-            raise Conflict(f"letter number {number} is already in use; check the office's "
-                           "letter-number patterns and codes", fields={"kind": "number already used"})
-        doc_id = db["documents"].insert({
-            "case_id": case_id, "kind": kind, "number": number, "year": issued_on.year,
-            "seq": seq, "token": secrets.token_urlsafe(18), "issued_on": issued_on.isoformat(),
-            "template_version": template["version"], "template_sha256": template["sha256"],
-            "status": "pending", "supersedes_id": previous,
-            "created_by": user["id"] if user else None, "created_at": now, "updated_at": now,
-        }).last_pk
+        doc_id = take_number(db, kind=kind, case_id=case_id, template=template,
+                             settings=settings, user=user, issued_on=issued_on)
     return get_document(db, doc_id, include_failed=True)
+
+
+def take_number(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
+                user: dict | None, issued_on: dt.date, supersedes: int | None = None) -> int:
+    """Inside a write transaction: the next number of `kind` and its pending row; returns
+    the row's id. Batches call this many times in one transaction. What the new document
+    replaces is the case's valid one of that kind unless `supersedes` says otherwise."""
+    now = now_iso()
+    seq = numbering.next_value(db, f"doc:{kind}", issued_on.year)
+    number = numbering.format_number(
+        settings["number_patterns"][kind], seq=seq, kind=kind,
+        code=settings["number_codes"][kind], unit=settings["office"]["unit"], on=issued_on)
+    previous = supersedes
+    if case_id is not None and previous is None:
+        row = db.execute("SELECT id FROM documents WHERE case_id = ? AND kind = ? AND status = 'valid'",
+                         [case_id, kind]).fetchone()
+        previous = row[0] if row else None
+    if db.execute("SELECT 1 FROM documents WHERE number = ?", [number]).fetchone():
+        raise Conflict(f"letter number {number} is already in use; check the office's "
+                       "letter-number patterns and codes", fields={"kind": "number already used"})
+    return db["documents"].insert({
+        "case_id": case_id, "kind": kind, "number": number, "year": issued_on.year,
+        "seq": seq, "token": secrets.token_urlsafe(18), "issued_on": issued_on.isoformat(),
+        "template_version": template["version"], "template_sha256": template["sha256"],
+        "status": "pending", "supersedes_id": previous,
+        "created_by": user["id"] if user else None, "created_at": now, "updated_at": now,
+    }).last_pk
 
 
 def finish(db, doc: dict, pdf: bytes, pages: int, archive) -> dict:
     """Store the stamped PDF, then mark the row valid (and what it replaces superseded)."""
-    path = relative_path(doc["id"])
-    write_atomic(archive / path, pdf)
+    path = store(doc, pdf, archive)
     faults.point("after_write")
     with write_transaction(db):
         faults.point("before_commit")
-        db["documents"].update(doc["id"], {"sha256": sha256_bytes(pdf), "pages": pages,
-                                           "path": path, "status": "valid",
-                                           "updated_at": now_iso()})
-        if doc["supersedes_id"]:
-            db.execute("UPDATE documents SET status = 'superseded', updated_at = ? "
-                       "WHERE id = ? AND status = 'valid'", [now_iso(), doc["supersedes_id"]])
+        mark_valid(db, doc, sha256=sha256_bytes(pdf), pages=pages, path=path)
     faults.point("after_commit")
     return get_document(db, doc["id"])
+
+
+def store(doc: dict, pdf: bytes, archive) -> str:
+    """Write the document's file (once, atomically); returns its path in the archive."""
+    path = relative_path(doc["id"])
+    write_atomic(archive / path, pdf)
+    return path
+
+
+def mark_valid(db, doc: dict, *, sha256: str, pages: int, path: str) -> None:
+    """Inside a write transaction: the row becomes valid, what it replaces superseded."""
+    db["documents"].update(doc["id"], {"sha256": sha256, "pages": pages, "path": path,
+                                       "status": "valid", "updated_at": now_iso()})
+    if doc["supersedes_id"]:
+        db.execute("UPDATE documents SET status = 'superseded', updated_at = ? "
+                   "WHERE id = ? AND status = 'valid'", [now_iso(), doc["supersedes_id"]])
 
 
 def fail(db, doc: dict, exc: BaseException) -> None:
@@ -109,11 +128,18 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
     finally:
         docx.unlink(missing_ok=True)
         raw_pdf.unlink(missing_ok=True)
-    entries = [index_entry(case, doc, extract_text(stamped))]
-    if doc["supersedes_id"]:
-        old = get_document(db, doc["supersedes_id"])
-        old_text = extract_text((runtime.settings.archive / old["path"]).read_bytes())
-        entries.append(index_entry(case, old, old_text))
+    entries = index_entries(db, runtime.settings.archive, case, doc, extract_text(stamped))
     faults.point("before_index")
     runtime.submit_index(entries)
     return doc
+
+
+def index_entries(db, archive, case: dict | None, doc: dict, text: str) -> list:
+    """The index entries a new valid document brings: its own, and the one of the
+    document it superseded (search results show the status)."""
+    entries = [index_entry(case, doc, text)]
+    if doc["supersedes_id"]:
+        old = get_document(db, doc["supersedes_id"])
+        old_text = extract_text((archive / old["path"]).read_bytes())
+        entries.append(index_entry(case, old, old_text))
+    return entries

@@ -1,5 +1,6 @@
-"""`pulang serve`: waitress in front of the app, with a warm converter pool and the
-index writer thread, shut down cleanly on SIGTERM/SIGINT."""
+"""`pulang serve`: waitress in front of the app, with a warm converter pool, the index
+writer thread and a print-job consumer (threads sharing the pool), shut down cleanly on
+SIGTERM/SIGINT; print jobs cut short resume at the next start."""
 
 import logging
 import signal
@@ -19,6 +20,7 @@ def run(settings) -> None:
     runtime = Runtime(settings, pool=True, background_index=True)
     app = create_app({"archive": settings.archive, "host": settings.host, "port": settings.port,
                       "base_url": settings.base_url}, runtime=runtime)
+    jobs = _start_jobs(runtime)
     # Threads wait on the converter pool; more threads than workers keep searches and
     # downloads answering while letters convert.
     server = create_server(app, host=settings.host, port=settings.port,
@@ -36,6 +38,26 @@ def run(settings) -> None:
     except (OSError, ValueError):
         pass  # the listening socket was closed by stop()
     finally:
+        _stop_jobs(jobs)
         runtime.close()
         log.info("stopped")
     sys.exit(0)
+
+
+def _start_jobs(runtime):
+    from .ceremonies import cpu
+    from .ceremonies.queue import consumer, queue_for, workers_for
+    db = runtime.db()
+    try:
+        jobs = consumer(queue_for(runtime), db, embedded=True,
+                        workers=workers_for(runtime.settings, runtime.settings.pool_size))
+    finally:
+        db.close()
+    cpu.run(cpu.warm)  # the stamping processes, before the first print job
+    return jobs
+
+
+def _stop_jobs(jobs) -> None:
+    from .ceremonies.runner import STOPPING
+    STOPPING.set()  # a chunk cut short by the pool closing is resumed, not failed
+    jobs.stop(graceful=False)

@@ -1,7 +1,10 @@
 """Helpers for tests: reading PDFs as a person (or a scanner) would."""
 
+import contextlib
 import subprocess
 import tempfile
+import threading
+import types
 
 
 def pdftotext(data: bytes) -> str:
@@ -25,3 +28,46 @@ def qr_payloads(data: bytes, page: int = 1) -> list[str]:
         png = sorted(glob.glob(f"{tmp}/page*.png"))[0]
         out = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True, text=True)
         return [line for line in out.stdout.splitlines() if line]
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(archive, converter_pool):
+    """The real app on waitress in a thread, on a free loopback port, as browsers see it.
+    Yields a namespace with base (URL), runtime, app and db (a connection for seeding)."""
+    from waitress.server import create_server
+
+    from service import create_app
+    from service import db as database
+    from service.config import Settings
+    from service.runtime import Runtime
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings.from_env(archive=archive, host="127.0.0.1", port=port, base_url=base)
+    runtime = Runtime(settings, pool=converter_pool, background_index=True)
+    app = create_app({"archive": archive, "base_url": base}, runtime=runtime)
+    db = database.connect(settings.db_path)
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):
+            pass  # the listening socket was closed under the loop, as pulang serve stops
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield types.SimpleNamespace(base=base, runtime=runtime, app=app, db=db)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+        db.close()
+        runtime.close()

@@ -6,30 +6,21 @@ Every URL the browser asked for is recorded: none may hold the name or the NIK.
 The screenshots of the main pages (1366×768, the office laptop) go to docs/screenshots/.
 """
 
-import socket
-import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from service import create_app
-from service import db as database
 from service import office
 from service.auth.users import create_user
 from service.cases import add_aid, create_case
-from service.config import Settings
 from service.documents import index_entry
 from service.pipeline import generate_case_document
-from service.runtime import Runtime
-from tests.helpers import pdftotext
+from tests.helpers import pdftotext, served
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 NAME = "Siti & <Aminah>"
 NIK = "1571014107900001"
@@ -44,12 +35,6 @@ NEIGHBOURS = [
     ("Siti Aminah", "", "Indramayu", "", "Indramayu, Jawa Barat"),
 ]
 FACILITY = "Rumah Singgah Dinas Sosial Kota Jambi"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed(runtime, db):
@@ -80,39 +65,10 @@ def _seed(runtime, db):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, converter_pool):
-    from waitress.server import create_server
-    archive = tmp_path_factory.mktemp("browser") / "archive"
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings.from_env(archive=archive, host="127.0.0.1", port=port, base_url=base)
-    runtime = Runtime(settings, pool=converter_pool, background_index=True)
-    app = create_app({"archive": archive, "base_url": base}, runtime=runtime)
-    db = database.connect(settings.db_path)
-    _seed(runtime, db)
-    runtime.flush_index()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-
-    def serve():
-        try:
-            server.run()
-        except (OSError, ValueError):
-            pass  # the listening socket was closed under the loop, as pulang serve stops
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield {"base": base, "db": db, "runtime": runtime}
-    server.close()
-    thread.join(timeout=10)
-    db.close()
-    runtime.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with served(tmp_path_factory.mktemp("browser") / "archive", converter_pool) as app:
+        _seed(app.runtime, app.db)
+        app.runtime.flush_index()
+        yield {"base": app.base, "db": app.db, "runtime": app.runtime}
 
 
 def _shot(page, name):

@@ -285,7 +285,8 @@ def test_no_inline_script_or_style_on_any_page(sign_in, case, document):
     web = sign_in("admin")
     pages = ["/", "/cases/new", f"/cases/{case['id']}", f"/cases/{case['id']}/edit",
              f"/documents/{document['id']}", "/search", "/admin/users", "/admin/settings",
-             "/admin/audit", f"/admin/users/{web.user['id']}"]
+             "/admin/audit", f"/admin/users/{web.user['id']}", "/admin/templates",
+             "/admin/templates/pledge/1", "/admin/templates/variables", "/exports"]
     for page in pages + ["/login"]:
         html = text(web.get(page) if page != "/login" else web.application.test_client().get(page))
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), page
@@ -319,6 +320,12 @@ ACTIONS = [
     ("create user", "POST", "/admin/users", {"username": "new-{role}", "role": "staff", "password": "a long enough one"}, {"admin"}),
     ("settings", "GET", "/admin/settings", None, {"admin"}),
     ("audit log", "GET", "/admin/audit", None, {"admin", "auditor"}),
+    ("templates", "GET", "/admin/templates", None, {"admin"}),
+    ("template version", "GET", "/admin/templates/pledge/1", None, {"admin"}),
+    ("template variables", "GET", "/admin/templates/variables", None, {"admin"}),
+    ("export page", "GET", "/exports", None, ALL),
+    ("export masked", "GET", "/exports/cases.csv", None, ALL),
+    ("export full", "GET", "/exports/cases.xlsx?full=1", None, {"admin", "supervisor"}),
     ("void", "POST", "/documents/{doc}/void", {"reason": "salah data"}, {"admin", "supervisor"}),
 ]
 
@@ -350,6 +357,8 @@ def test_each_role_can_do_exactly_what_it_may(sign_in, case, document, role, db)
     assert ('href="/admin/users"' in home) == (role == "admin")
     assert ('href="/admin/settings"' in home) == (role == "admin")
     assert ('href="/admin/audit"' in home) == (role in {"admin", "auditor"})
+    assert ('href="/admin/templates"' in home) == (role == "admin")
+    assert 'href="/exports"' in home
     page = text(web.get(f"/cases/{case['id']}"))
     assert ('name="kind" value="pledge"' in page) == (role in WRITERS)
     assert ('action="/cases/{}/aid"'.format(case["id"]) in page) == (role in WRITERS)

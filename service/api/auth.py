@@ -36,7 +36,10 @@ def requires(permission: str):
 
 def json_body() -> dict:
     from ..errors import InvalidInput
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested thousands deep; found by issue 5's hostile tests
+        data = None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", fields={"body": "must be a JSON object"})
     return data

@@ -17,7 +17,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "settings.manage": frozenset({"admin"}),
     "template.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
+    "import": _WRITERS,
+    "export": _EVERYONE,  # lists with NIKs masked
     "export.full": frozenset({"admin", "supervisor"}),
+    # Retention (issue 5): closing a case and, after the retention period, anonymising it.
+    "case.close": frozenset({"admin", "supervisor"}),
+    "case.anonymise": frozenset({"admin", "supervisor"}),
 }
 
 

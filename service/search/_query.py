@@ -168,8 +168,14 @@ def filters(*, facility: str | None, kind: str | None, date_from: date | None,
         facility=facility or None,
         kind=kind or None,
         start=_day_start(date_from) if date_from is not None else None,
-        end=_day_start(date_to) + timedelta(days=1) if date_to is not None else None,
+        end=_day_end(date_to) if date_to is not None else None,
     )
+
+
+def _day_end(d: date) -> datetime:
+    """The start of the next day; 9999-12-31 has none (found by issue 5's hostile tests)."""
+    start = _day_start(d)
+    return start + timedelta(days=1) if start.date() < date.max else datetime.max
 
 
 def _day_start(d: date) -> datetime:

@@ -16,7 +16,8 @@ csrf = CSRFProtect()
 def init_app(app) -> None:
     """Register the web blueprints, sign-in and CSRF protection on `app`."""
     from ..api import bp as api_bp
-    from . import admin, audit_log, auth, cases, documents, i18n, office_settings, search, security
+    from . import (admin, audit_log, auth, cases, ceremonies, documents, exports, i18n, imports,
+                   office_settings, retention, search, security, templates_admin)
 
     minutes = app.extensions["pulang"].settings.session_minutes
     app.config.update(
@@ -37,7 +38,8 @@ def init_app(app) -> None:
     # The API authenticates by bearer token only and never reads the session cookie, so
     # a forged cross-site request has no credentials to ride on.
     csrf.exempt(api_bp)
-    for module in (auth, cases, documents, search, admin, office_settings, audit_log):
+    for module in (auth, cases, documents, search, admin, office_settings, audit_log,
+                   templates_admin, exports, imports, retention, ceremonies):
         app.register_blueprint(module.bp)
     app.context_processor(_layout)
 

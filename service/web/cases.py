@@ -183,7 +183,10 @@ def generate(case_id):
 def check_nik_json():
     """As the clerk types: is the NIK well formed, does it match the birth date, is it on
     another case already? Posted (not a GET) so the NIK never sits in a URL or a log."""
-    data = request.get_json(silent=True) or {}
+    try:
+        data = request.get_json(silent=True) or {}
+    except RecursionError:  # absurdly nested JSON: nothing to check
+        data = {}
     try:
         birth = v.date(data.get("birth_date") or None)
     except v.FieldError:

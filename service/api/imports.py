@@ -1,0 +1,42 @@
+"""Imports of case lists over the API (writers): preview by default, commit=true to add."""
+
+from flask import g, jsonify, request
+
+from ..errors import InvalidInput
+from ..office_tools import import_flow
+from ..office_tools.problems import Refused
+from ..office_tools.zipsafe import read_upload
+from ..web_support import get_db, log, runtime
+from . import bp
+from .auth import requires
+from .templates import refused
+
+
+@bp.post("/imports")
+@requires("import")
+def import_cases():
+    db = get_db()
+    mapping = import_flow.parse_json_field(request.form.get("mapping"), "mapping", None)
+    create = import_flow.parse_json_field(request.form.get("create_facilities"), "create_facilities", [])
+    if not isinstance(create, list) or not all(isinstance(n, str) for n in create):
+        raise InvalidInput("create_facilities must be a list of names",
+                           fields={"create_facilities": "must be a list of names"})
+    commit = request.form.get("commit", "false").lower() in ("1", "true", "yes")
+    try:
+        data = read_upload(request.files.get("file"))
+        headers, mapping, preview = import_flow.prepare(db, data, mapping, create)
+    except Refused as exc:
+        return refused(exc)
+    if not commit:
+        log("import.preview", detail={"rows": len(preview.rows)})
+        return jsonify(import_flow.summary(preview, headers, mapping))
+    report = import_flow.confirm(runtime(), db, preview, headers, mapping, g.user, log)
+    return jsonify({"id": report["id"], "rows": report["rows"], "added": report["added"],
+                    "skipped": report["skipped"],
+                    "report_url": f"/api/v1/imports/{report['id']}/report.csv"}), 201
+
+
+@bp.get("/imports/<int:report_id>/report.csv")
+@requires("import")
+def import_report(report_id):
+    return import_flow.report_response(get_db(), report_id)

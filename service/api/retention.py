@@ -1,0 +1,45 @@
+"""Retention under /api/v1: close a case, anonymise it after the retention period, and
+the kept aid receipts of anonymised cases for auditors (service/retention.py)."""
+
+from flask import g, jsonify
+
+from .. import retention
+from ..web_support import get_db, log, runtime
+from . import bp
+from .auth import requires
+from .documents import pdf_response
+
+
+@bp.post("/cases/<int:case_id>/close")
+@requires("case.close")
+def close_case(case_id):
+    case = retention.close_case(get_db(), case_id)
+    log("case.close", target_type="case", target_id=case_id)
+    return jsonify({"id": case["id"], "case_number": case["case_number"],
+                    "status": case["status"], "closed_at": case["closed_at"]})
+
+
+@bp.post("/cases/<int:case_id>/anonymise")
+@requires("case.anonymise")
+def anonymise_case(case_id):
+    summary = anonymise(case_id, g.user)
+    return jsonify(summary)
+
+
+def anonymise(case_id: int, user: dict) -> dict:
+    """Shared with the web page."""
+    rt = runtime()
+    rt.flush_index()  # nothing queued for her may land in the index after the deletion
+    summary = retention.anonymise_case(get_db(), rt.settings.archive, rt.index, case_id,
+                                       years=rt.settings.retention_years)
+    log("case.anonymise", target_type="case", target_id=case_id,
+        detail={"destroyed": summary["destroyed"], "kept_for_audit": summary["kept_for_audit"]})
+    return summary
+
+
+@bp.get("/retention/documents/<int:doc_id>/pdf")
+@requires("audit.read")
+def kept_receipt_pdf(doc_id):
+    doc = retention.kept_receipt(get_db(), doc_id)
+    log("document.download", target_type="document", target_id=doc_id, detail={"kept": True})
+    return pdf_response(doc)

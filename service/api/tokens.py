@@ -1,0 +1,36 @@
+"""API tokens under /api/v1 (admins): list a user's tokens (prefix and dates, never the
+token: only its sha256 is stored) and revoke one. A new token is made with
+`pulang token create` or on the admin's user page, and shown once there."""
+
+from flask import jsonify
+
+from ..auth.users import revoke_token
+from ..errors import NotFound
+from ..web_support import get_db, log
+from . import bp
+from .auth import requires
+
+_FIELDS = ("id", "user_id", "prefix", "created_at", "last_used_at", "revoked_at")
+
+
+@bp.get("/users/<int:user_id>/tokens")
+@requires("user.manage")
+def list_tokens(user_id):
+    db = get_db()
+    if not db["users"].count_where("id = ?", [user_id]):
+        raise NotFound("no such user")
+    rows = db["api_tokens"].rows_where("user_id = ?", [user_id], order_by="id DESC")
+    return jsonify({"tokens": [{k: r[k] for k in _FIELDS} for r in rows]})
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@requires("user.manage")
+def revoke(token_id):
+    db = get_db()
+    rows = list(db["api_tokens"].rows_where("id = ?", [token_id]))
+    if not rows:
+        raise NotFound("no such token")
+    revoke_token(db, token_id)
+    log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": rows[0]["user_id"]})
+    row = db["api_tokens"].get(token_id)
+    return jsonify({k: row[k] for k in _FIELDS})

@@ -1,0 +1,47 @@
+"""Retention on the case page: a supervisor closes a case and, once the retention period
+has passed, anonymises it (the rules are in service/retention.py; the API's routes share
+them). Both buttons post the CSRF token only."""
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import retention
+from ..api.retention import anonymise as anonymise_case
+from ..errors import Conflict
+from ..web_support import get_db, log, runtime
+from .auth import requires
+
+bp = Blueprint("retention", __name__)
+
+
+@bp.app_context_processor
+def _retention_years() -> dict:
+    return {"retention_years": runtime().settings.retention_years,
+            "retention_eligible_on": retention.eligible_on}
+
+
+@bp.post("/cases/<int:case_id>/close")
+@requires("case.close")
+def close(case_id):
+    try:
+        retention.close_case(get_db(), case_id)
+    except Conflict:
+        flash(_("Kasus ini sudah ditutup."), "info")
+        return redirect(url_for("cases.view", case_id=case_id))
+    log("case.close", target_type="case", target_id=case_id)
+    flash(_("Kasus ditutup."), "success")
+    return redirect(url_for("cases.view", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/anonymise")
+@requires("case.anonymise")
+def anonymise(case_id):
+    try:
+        summary = anonymise_case(case_id, current_user.row)
+    except Conflict:
+        flash(_("Kasus ini belum dapat dianonimkan: hanya kasus yang ditutup, setelah masa retensi berakhir."), "error")
+        return redirect(url_for("cases.view", case_id=case_id))
+    flash(_("Kasus %(number)s dianonimkan. Surat yang dimusnahkan: %(destroyed)d; tanda terima bantuan yang disimpan untuk pemeriksa: %(kept)d.",
+            number=summary["case_number"], destroyed=summary["destroyed"], kept=summary["kept_for_audit"]), "success")
+    return redirect(url_for("cases.home"))

@@ -1,0 +1,176 @@
+"""Bulk letters: one combined conversion split at named destinations gives exactly the
+letters one-by-one conversion gives; a template that can't be combined, or a combined
+PDF that fails the check, falls back to one conversion per letter. Real LibreOffice."""
+
+import copy
+import datetime as dt
+import shutil
+
+import docx
+import pytest
+
+from service import office, pipeline
+from service.ceremonies import batch
+from service.ceremonies.combine import NotCombinable, combined_template
+from service.ceremonies.split import SplitError, split
+from service.clock import now_iso
+from service.render import render_docx
+from service.sample import ceremony_context, sample_case_context, sample_ceremony_context
+from tests.helpers import pdftotext
+from tests.test_ceremonies_data import make_cases
+
+TEMPLATES = {k: f"templates/{k}.docx" for k in
+             ("pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report")}
+
+
+def _people() -> list[dict]:
+    """The sample's five women, as case documents see them."""
+    return [{k: v for k, v in person.items() if k not in ("no", "destination", "aid_by_kind")}
+            for person in sample_ceremony_context()["cases"]]
+
+
+def _case_contexts() -> list[dict]:
+    out = []
+    for i, person in enumerate(_people()):
+        context = sample_case_context()
+        context.update(person)
+        context.pop("office_logo")
+        context["number"] = f"460/{i + 1:03d}/DINSOS/VII/2024"
+        out.append(context)
+    out[1]["full_name"] = 'Siti & <Aminah> "Ina"'
+    return out
+
+
+def _full_receipts() -> list[dict]:
+    """Receipts that fill their page to the last line, where a break that takes any room
+    spills a blank page (the bench's data found the first; the default office settings
+    make the letterhead one line shorter than the sample's)."""
+    items = [("kemensos_transfer", "Bantuan Kemensos", 6_000_000), ("living_allowance", "Jatah hidup", 1_800_000),
+             ("equipment", "Peralatan usaha", 850_000), ("ticket", "Tiket pulang", 1_750_000)]
+    out = []
+    for n, extra in enumerate([[], [("transport", "Transportasi lokal", 250_000)]]):
+        context = copy.deepcopy(_case_contexts()[0])
+        context.update(
+            full_name="Maria Wulandari", nik="5371026201940067", birth_place="Kota Kupang",
+            birth_date=dt.date(1994, 1, 22), origin_address="RT 007 RW 002, Desa Sukamaju",
+            origin_region="Kota Kupang, NTT", facility="Rumah Singgah Dinas Sosial Kota Jambi",
+            case_number="JMB-2026-0067", notes="", number=f"900/{46 + n:03d}/DINSOS/VII/2024",
+            office=dict(office.DEFAULTS["office"]), officials=copy.deepcopy(office.DEFAULTS["officials"]),
+            aid_items=[{"kind": k, "label": label, "amount": a, "source": "APBD Kota Jambi TA 2024",
+                        "description": ""} for k, label, a in items + extra],
+            release={"date": dt.date(2024, 7, 31), "place": "Aula Rumah Dinas Wali Kota Jambi",
+                     "destination": "Kota Kupang, NTT"})
+        context["aid_total"] = sum(i["amount"] for i in context["aid_items"])
+        out.append(context)
+    return out
+
+
+def _ceremony_contexts() -> list[dict]:
+    people = _people()
+    many = [dict(copy.deepcopy(people[i % 5]), full_name=f"Penerima {i}") for i in range(34)]
+    contexts = [ceremony_context(people, number="900.1/001/DINSOS/VII/2024"),
+                ceremony_context(many, number="900.1/002/DINSOS/VII/2024")]  # several pages
+    for context in contexts:
+        context.pop("office_logo")
+    return contexts
+
+
+def _pages_text(pdf: bytes) -> list[str]:
+    return [page.rstrip() for page in pdftotext(pdf).split("\f")][:-1]
+
+
+@pytest.mark.parametrize("kind", list(TEMPLATES))
+def test_combined_letters_equal_letters_made_alone(kind, converter_pool, tmp_path):
+    contexts = _ceremony_contexts() if kind in ("aid_roster", "ceremony_report") else _case_contexts()
+    if kind == "aid_receipt":
+        contexts += _full_receipts()
+    combined = combined_template(TEMPLATES[kind], sorted(contexts[0]), tmp_path / "cache")
+    render_docx(combined, {"records": contexts}, tmp_path / "all.docx")
+    converter_pool.convert(tmp_path / "all.docx", tmp_path / "all.pdf", bookmarks=True)
+    pieces = split((tmp_path / "all.pdf").read_bytes(), [c["number"] for c in contexts])
+    assert len(pieces) == len(contexts)
+    for i, (context, piece) in enumerate(zip(contexts, pieces)):
+        render_docx(TEMPLATES[kind], context, tmp_path / f"{i}.docx")
+        converter_pool.convert(tmp_path / f"{i}.docx", tmp_path / f"{i}.pdf")
+        alone = (tmp_path / f"{i}.pdf").read_bytes()
+        assert _pages_text(piece.pdf) == _pages_text(alone), f"letter {i} differs"
+        assert piece.pages == len(_pages_text(alone))
+        assert context["number"] in " ".join(piece.text.split())
+    if kind == "aid_roster":
+        assert pieces[1].pages > 1  # a record of several pages split whole
+
+
+def test_split_refuses_a_cut_in_the_wrong_place(converter_pool, tmp_path):
+    contexts = _case_contexts()[:3]
+    combined = combined_template(TEMPLATES["pledge"], sorted(contexts[0]), tmp_path)
+    render_docx(combined, {"records": contexts}, tmp_path / "all.docx")
+    converter_pool.convert(tmp_path / "all.docx", tmp_path / "all.pdf", bookmarks=True)
+    data = (tmp_path / "all.pdf").read_bytes()
+    numbers = [c["number"] for c in contexts]
+    with pytest.raises(SplitError, match="letter number"):
+        split(data, [numbers[1], numbers[0], numbers[2]])
+    with pytest.raises(SplitError, match="no destination"):
+        split(data, numbers + ["460/099/DINSOS/VII/2024"])
+
+
+def _numbered_template(path):
+    document = docx.Document()
+    document.add_paragraph("Surat {{ number }} untuk {{ full_name }}")
+    document.add_paragraph("tidak akan kembali", style="List Number")
+    document.save(path)
+
+
+def _conditional_template(path):
+    # The first plain paragraph (where the bookmark goes) only prints for women with a
+    # NIK: a record without one loses its bookmark, and the check must notice.
+    document = docx.Document()
+    for text in ("{%p if nik %}", "NIK {{ nik }}", "{%p endif %}",
+                 "Surat {{ number }} untuk {{ full_name }}"):
+        document.add_paragraph(text)
+    document.save(path)
+
+
+def test_templates_that_cannot_be_combined_are_refused(tmp_path):
+    _numbered_template(tmp_path / "numbered.docx")
+    with pytest.raises(NotCombinable, match="number"):
+        combined_template(tmp_path / "numbered.docx", ["full_name", "number"], tmp_path / "c")
+
+
+@pytest.mark.parametrize("build, why", [
+    pytest.param(_numbered_template, "NotCombinable", id="list-numbering"),
+    pytest.param(_conditional_template, "SplitError", id="bookmark-lost"),
+])
+def test_fallback_one_by_one(build, why, runtime, db, client, staff, caplog, settings):
+    case_ids = make_cases(client, staff, 3, tricky=True)
+    (settings.office_templates_dir / "odd.docx").parent.mkdir(exist_ok=True)
+    build(settings.office_templates_dir / "odd.docx")
+    template = {"kind": "pledge", "version": 99, "sha256": "x" * 64, "path": "templates/odd.docx",
+                "active": 0, "created_at": now_iso()}
+    db["templates"].insert(template)
+    settings_row = office.get_all(db)
+    letters = []
+    for i, case_id in enumerate(case_ids):
+        doc = pipeline.reserve(db, kind="pledge", case_id=case_id, template=template,
+                               settings=settings_row, user=None, issued_on=dt.date(2024, 7, 31))
+        person = db["cases"].get(case_id)
+        letters.append(batch.Letter(doc, {"full_name": person["full_name"], "number": doc["number"],
+                                          "nik": person["nik"] if i != 1 else ""}, None))
+    timings = {}
+    made = batch.make(runtime, db, template, letters, base_url="http://pulang.test", timings=timings)
+    assert timings["path"] == "one_by_one"
+    assert why in caplog.text
+    for letter, doc in zip(letters, made):
+        assert doc["status"] == "valid" and doc["pages"] == 1
+        text = " ".join(pdftotext((settings.archive / doc["path"]).read_bytes()).split())
+        assert letter.context["full_name"] in text and doc["number"] in text
+        assert "Hal. 1/1" in text  # stamped
+
+
+def test_cache_is_reused_and_named_by_hash(tmp_path):
+    first = combined_template(TEMPLATES["pledge"], ["a", "b"], tmp_path)
+    again = combined_template(TEMPLATES["pledge"], ["b", "a"], tmp_path)
+    other = combined_template(TEMPLATES["pledge"], ["a", "b", "c"], tmp_path)
+    assert first == again != other
+    assert "pledge" not in first.name  # named by content, like everything under run/
+    shutil.rmtree(tmp_path)
+    assert combined_template(TEMPLATES["pledge"], ["a", "b"], tmp_path).exists()

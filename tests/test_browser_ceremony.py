@@ -1,0 +1,69 @@
+"""A release ceremony in headless Chromium: plan it with five women, print all their
+papers in one click, watch the progress bar reach the end, download the merged PDF."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from service.auth.users import create_user
+from service.cases import add_aid, create_case
+from service.ceremonies.queue import consumer, queue_for
+from tests.helpers import pdftotext, served
+from tests.test_browser import PASSWORD
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+PEOPLE = ["Sulastri", "Nur Hayati", "Maria Goreti Lawa", "Rina Marlina", "Siti Aminah"]
+
+
+@pytest.fixture(scope="module")
+def ceremony_server(tmp_path_factory, converter_pool):
+    with served(tmp_path_factory.mktemp("ceremony-browser") / "archive", converter_pool) as app:
+        clerk = create_user(app.db, "ani", "staff", PASSWORD)
+        for name in PEOPLE:
+            case, _ = create_case(app.db, {"full_name": name, "facility": "Payo Sigadung",
+                                           "origin_region": "Kediri, Jawa Timur"}, clerk)
+            add_aid(app.db, case["id"], {"kind": "ticket", "amount": 1_500_000}, clerk, 10**9)
+        jobs = consumer(queue_for(app.runtime), app.db, workers=3, embedded=True)  # as `pulang serve`
+        yield app.base
+        jobs.stop(graceful=True)
+
+
+def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
+    base = ceremony_server
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    expect = playwright.expect
+    page.goto(base + "/login")
+    page.get_by_label("Nama pengguna").fill("ani")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+
+    page.get_by_role("link", name="Pelepasan").first.click()
+    page.get_by_label("Judul").fill("Pelepasan Penerima Manfaat Tahap II")
+    page.get_by_label("Tanggal").fill("2024-07-31")
+    page.get_by_label("Tempat").fill("Aula Dinas Sosial Kota Jambi")
+    page.get_by_label("Pejabat yang hadir").fill("Dra. Hj. Rosmawati, M.Si. | Kepala Dinas | 196805121994032004")
+    for name in PEOPLE:
+        page.get_by_label(name).check()
+    page.get_by_role("button", name="Simpan pelepasan").click()
+    expect(page.locator("h1")).to_have_text("Pelepasan Penerima Manfaat Tahap II")
+    expect(page.locator("#people-title")).to_contain_text("5 orang")
+
+    page.get_by_role("button", name="Cetak", exact=True).click()
+    progress = page.locator("#job-progress")
+    expect(progress).to_be_visible()
+    expect(page.locator("#job-state")).to_have_text("done", timeout=120_000)
+    assert progress.get_attribute("max") == page.locator("#job-total").inner_text()
+    assert page.evaluate("document.getElementById('job-progress').value") == \
+        int(page.locator("#job-total").inner_text())
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Unduh berkas cetak (PDF)").click()
+    data = open(download.value.path(), "rb").read()
+    reader = PdfReader(io.BytesIO(data))
+    titles = {item.title for item in reader.outline if not isinstance(item, list)}
+    assert all(any(name in t for t in titles) for name in PEOPLE), titles
+    text = " ".join(pdftotext(data).split())
+    assert all(name in text for name in PEOPLE)
+    context.close()

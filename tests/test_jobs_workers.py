@@ -1,0 +1,313 @@
+"""Print jobs in real worker processes: killed with SIGKILL mid-job and restarted; two
+workers sharing a job through Redis; `pulang serve` running jobs on its own."""
+
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from service import create_app
+from service import db as database
+from service.auth.users import create_token, create_user
+from service.config import Settings
+from service.runtime import Runtime
+from tests.test_ceremonies_data import make_cases, make_ceremony
+from tests.test_jobs import CASE_KINDS, ceremony_docs, outline, start, wait
+
+PULANG = str(Path(sys.executable).parent / "pulang")
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Worker:
+    """`pulang worker` in its own process, logging to a file in the archive's parent."""
+
+    def __init__(self, archive: Path, name: str, **env):
+        self.log = archive.parent / f"{name}.log"
+        self.env = dict(os.environ, PULANG_ARCHIVE=str(archive), **env)
+        self.proc = None
+
+    def start(self) -> "Worker":
+        self._out = open(self.log, "ab")
+        self.proc = subprocess.Popen([PULANG, "worker"], env=self.env, stdout=self._out,
+                                     stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout=120) -> None:
+        ready = re.compile(rf"worker {re.escape(os.uname().nodename)}:{self.proc.pid}:\S+ ready")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready.search(self.log.read_text(errors="replace")):
+                return
+            if self.proc.poll() is not None:
+                pytest.fail("worker exited: " + self.log.read_text()[-3000:])
+            time.sleep(0.2)
+        pytest.fail("worker not ready: " + self.log.read_text()[-3000:])
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._out.close()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
+
+
+def _expected_outline(db, job_id, ceremony_id) -> list:
+    """What the merged PDF's bookmarks must say, from the database alone."""
+    job = db["print_jobs"].get(job_id)
+    options = json.loads(job["options"])
+    docs = {(d["for_case"] or 0, d["kind"]): d for d in ceremony_docs(db, ceremony_id)
+            if d["status"] == "valid"}
+    people = []
+    for no, case_id in enumerate(options["case_ids"], start=1):
+        name = db["cases"].get(case_id)["full_name"]
+        kids = []
+        for kind in options["kinds"]:
+            if (case_id, kind) in docs:
+                copies = options["copies"][kind]
+                kids += [docs[(case_id, kind)]["number"]] * copies
+        people.append((f"{no}. {name}", kids))
+    return people
+
+
+def _check_result(db, archive, job_id, ceremony_id, cases):
+    job = db["print_jobs"].get(job_id)
+    assert job["state"] == "done", job
+    docs = ceremony_docs(db, ceremony_id)
+    # Exactly one archived letter per woman and kind; nothing left pending or failed.
+    assert sorted((d["for_case"] or 0, d["kind"]) for d in docs) == sorted(
+        [(c, k) for c in cases for k in CASE_KINDS] + [(0, "aid_roster"), (0, "ceremony_report")])
+    assert {d["status"] for d in docs} == {"valid"}
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE status != 'valid'").fetchone()[0] == 0
+    # Distinct numbers, and no number taken and thrown away: each sequence is 1..n.
+    assert len({d["number"] for d in docs}) == len(docs)
+    for kind in CASE_KINDS:
+        seqs = sorted(r["seq"] for r in db.query("SELECT seq FROM documents WHERE kind = ?", [kind]))
+        assert seqs == list(range(1, len(cases) + 1)), kind
+    for doc in docs:
+        assert (archive / doc["path"]).is_file()
+    # The merged PDF: page count and bookmarks match the archive.
+    reader = PdfReader(archive / job["result_path"])
+    options = json.loads(job["options"])
+    by_key = {(d["for_case"] or 0, d["kind"]): d for d in docs}
+    order = [(c, k) for c in options["case_ids"] for k in CASE_KINDS] + \
+        [(0, "aid_roster"), (0, "ceremony_report")]
+    marks = outline(reader)
+    page = marks[1][1]  # the first woman's first page: the cover (and its blank) before
+    for key in order:
+        for _ in range(options["copies"][key[1]]):
+            page += page % 2 if options["duplex"] else 0
+            page += by_key[key]["pages"]
+    assert len(reader.pages) == job["pages"] == page
+    want = _expected_outline(db, job_id, ceremony_id)
+    got = [(title, [kid.split(" ")[-1] if "salinan" not in kid else kid.split(" ")[-3]
+                    for kid, _ in kids]) for title, _, kids in marks[1:1 + len(cases)]]
+    assert got == want
+    return reader, marks
+
+
+@pytest.fixture
+def quiet_app(settings):
+    """An app whose runtime has no converter pool: work happens in the worker processes."""
+    rt = Runtime(settings)
+    app = create_app({"archive": settings.archive, "base_url": settings.base_url,
+                      "TESTING": True}, runtime=rt)
+    yield app
+    rt.close()
+
+
+def _headers(settings) -> dict:
+    db = database.connect(settings.db_path)
+    name = f"clerk{random.randrange(10**6)}"
+    create_user(db, name, "staff", "correct horse battery")
+    token = create_token(db, name)
+    db.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_killed_worker_resumes_without_duplicates(quiet_app, settings):
+    client, headers = quiet_app.test_client(), _headers(settings)
+    cases = make_cases(client, headers, 16)
+    ceremony = make_ceremony(client, headers, cases)
+    job_id = start(client, headers, ceremony["id"])
+    db = database.connect(settings.db_path)
+    rng = random.Random()
+    worker = Worker(settings.archive, "worker", PULANG_POOL_SIZE="2")
+    kills = 0
+    try:
+        for _ in range(3):
+            worker.start().wait_ready()
+            # Kill at a random moment once this worker has the job in hand.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not db.execute(
+                    "SELECT 1 FROM print_job_chunks WHERE job_id = ? AND lease_owner LIKE ?",
+                    [job_id, f"%:{worker.proc.pid}:%"]).fetchone():
+                if db["print_jobs"].get(job_id)["state"] == "done":
+                    break
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.1, 1.5))
+            if db["print_jobs"].get(job_id)["state"] != "done":
+                kills += 1
+            worker.kill()
+        assert kills >= 1, "the job finished before any kill; make it longer"
+        print("kills during the job:", kills)
+        worker.start().wait_ready()
+        deadline = time.monotonic() + 180
+        while db["print_jobs"].get(job_id)["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    _check_result(db, settings.archive, job_id, ceremony["id"], cases)
+    # Three workers (at least) died holding chunks; their pool folders went with them.
+    attempts = sum(r["attempts"] for r in db["print_job_chunks"].rows_where("job_id = ?", [job_id]))
+    assert attempts > len(list(db["print_job_chunks"].rows_where("job_id = ?", [job_id])))
+    db.close()
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _archive_with_ceremony(root: Path, pool, count: int, **settings_extra):
+    settings = Settings.from_env(archive=root / "archive", base_url="http://pulang.test",
+                                 **settings_extra)
+    rt = Runtime(settings, pool=pool) if pool else Runtime(settings)
+    app = create_app({"archive": settings.archive, "base_url": settings.base_url,
+                      "TESTING": True}, runtime=rt)
+    client, headers = app.test_client(), _headers(settings)
+    cases = make_cases(client, headers, count)
+    ceremony = make_ceremony(client, headers, cases)
+    return settings, rt, client, headers, cases, ceremony
+
+
+def test_two_workers_share_a_job_through_redis(tmp_path, redis_url, converter_pool):
+    # The office with Redis: two worker processes, one chunk at a time each.
+    settings, rt, client, headers, cases, ceremony = _archive_with_ceremony(
+        tmp_path / "redis", None, 10, queue_url=redis_url)
+    env = {"PULANG_QUEUE_URL": redis_url, "PULANG_POOL_SIZE": "1", "PULANG_JOB_WORKERS": "1"}
+    workers = [Worker(settings.archive, f"worker{i}", **env).start() for i in range(2)]
+    try:
+        for w in workers:
+            w.wait_ready()
+        job_id = start(client, headers, ceremony["id"], duplex=True)
+        job, _ = wait(client, headers, job_id, timeout=240)
+    finally:
+        for w in workers:
+            w.stop()
+    db = database.connect(settings.db_path)
+    took_part = {r["worker_pid"] for r in db["print_job_chunks"].rows_where("job_id = ?", [job_id])}
+    assert took_part == {w.proc.pid for w in workers}
+    redis_reader, redis_marks = _check_result(db, settings.archive, job_id, ceremony["id"], cases)
+    rt.close()
+
+    # The same office on the default SQLite queue, a consumer in this process.
+    from service.ceremonies.queue import consumer, queue_for
+    settings2, rt2, client2, headers2, cases2, ceremony2 = _archive_with_ceremony(
+        tmp_path / "sqlite", converter_pool, 10)
+    db2 = database.connect(settings2.db_path)
+    c = consumer(queue_for(rt2), db2, workers=3, embedded=True)
+    try:
+        job2, _ = wait(client2, headers2, start(client2, headers2, ceremony2["id"], duplex=True))
+    finally:
+        c.stop(graceful=True)
+    sqlite_reader = PdfReader(settings2.archive / db2["print_jobs"].get(job2["id"])["result_path"])
+    assert len(sqlite_reader.pages) == len(redis_reader.pages)
+    assert outline(sqlite_reader) == redis_marks
+    rt2.close()
+
+
+def test_serve_runs_print_jobs_itself(tmp_path):
+    archive = tmp_path / "served"
+    port = _free_port()
+    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port), PULANG_POOL_SIZE="1")
+    subprocess.run([PULANG, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([PULANG, "user", "create", "ani", "--role", "staff", "--password-stdin"],
+                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
+    token = subprocess.run([PULANG, "token", "create", "ani"], env=env, check=True,
+                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    log = open(tmp_path / "serve.log", "wb")
+    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def call(method, path, body=None):
+        request = urllib.request.Request(base + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                call("GET", "/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, \
+                    (tmp_path / "serve.log").read_text()[-2000:]
+                time.sleep(0.3)
+        _, body = call("POST", "/api/v1/cases", {"full_name": "Sulastri", "facility": "Km 12"})
+        case_id = json.loads(body)["id"]
+        _, body = call("POST", "/api/v1/ceremonies", {"title": "Pelepasan", "date": "2024-07-31",
+                                                      "place": "Aula", "case_ids": [case_id]})
+        ceremony_id = json.loads(body)["id"]
+        status, body = call("POST", f"/api/v1/ceremonies/{ceremony_id}/print",
+                            {"kinds": ["pledge", "release_report", "ceremony_report"]})
+        assert status == 202
+        job_id = json.loads(body)["job_id"]
+        deadline = time.monotonic() + 120
+        while (job := json.loads(call("GET", f"/api/v1/jobs/{job_id}")[1]))["state"] != "done":
+            assert job["state"] != "failed" and time.monotonic() < deadline, job
+            time.sleep(0.2)
+        status, data = call("GET", job["result_url"])
+        assert status == 200 and len(PdfReader(io.BytesIO(data)).pages) == job["pages"]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()

@@ -1,0 +1,244 @@
+"""The real server (`pulang serve`: waitress, warm LibreOffice pool, index writer thread)
+as an office runs it (issue 5, items 7 and 8): a backup taken while clerks print, and a
+sweep for the woman's name and NIK wherever they must never appear (logs, file names,
+URLs, QR codes, the public verification page), with the security headers on every kind
+of response. The browser test (tests/test_browser.py) checks the URLs a real browser
+requested the same way."""
+
+import concurrent.futures
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from service.storage import sha256_file
+from tests.helpers import qr_payloads
+
+PULANG = str(Path(sys.executable).parent / "pulang")
+NAME, NIK = "Kartini Wulandari", "1571014107900001"
+SECRETS = ("Kartini", "Wulandari", NIK, NIK[:12], NIK[4:])
+visited: list[str] = []  # every URL this module asked the server for
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # answer the 3xx itself, so its headers can be checked
+
+
+NO_REDIRECT = urllib.request.build_opener(_NoRedirect())
+
+
+def call(base, method, path, token=None, body=None, headers=None, opener=None):
+    """(status, headers, raw body). Records the URL."""
+    visited.append(base + path)
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={**({"Authorization": f"Bearer {token}"} if token else {}),
+                 "Content-Type": "application/json", **(headers or {})})
+    try:
+        with (opener or urllib.request.build_opener()).open(request, timeout=120) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    archive = tmp_path_factory.mktemp("trust-served") / "archive"
+    port = _free_port()
+    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
+               PULANG_POOL_SIZE="1", PULANG_BASE_URL=f"http://127.0.0.1:{port}")
+    env.pop("PULANG_CRASH_AT", None)
+    subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
+    subprocess.run([PULANG, "user", "create", "ani", "--role", "supervisor", "--password-stdin"],
+                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
+    out = subprocess.run([PULANG, "token", "create", "ani"], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    token = out.strip().splitlines()[-1]
+    log_path = archive.parent / "serve.log"  # outside the archive: it is backed up whole
+    log = open(log_path, "w")
+    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if json.loads(r.read())["status"] == "ok":
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("server did not come up: " + log_path.read_text()[-2000:])
+        time.sleep(0.5)
+    yield {"base": base, "token": token, "env": env, "archive": archive, "log": log_path}
+    server.terminate()
+    server.wait(timeout=60)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def her_letters(served):
+    """A case with her name and NIK, aid, and all three letters, made over HTTP."""
+    base, token = served["base"], served["token"]
+    status, _, body = call(base, "POST", "/api/v1/cases", token, {
+        "full_name": NAME, "nik": NIK, "birth_place": "Jambi", "birth_date": "1990-07-01",
+        "origin_address": "Jl. Melati 7", "origin_region": "Kediri", "facility": "Payo Sigadung"})
+    assert status == 201, body
+    case = json.loads(body)
+    assert call(base, "POST", f"/api/v1/cases/{case['id']}/aid", token,
+                {"kind": "ticket", "amount": 1_500_000})[0] == 201
+    docs = []
+    for kind in ("pledge", "aid_receipt", "release_report"):
+        status, _, body = call(base, "POST", f"/api/v1/cases/{case['id']}/documents", token, {"kind": kind})
+        assert status == 201, body
+        docs.append(json.loads(body))
+    return case, docs
+
+
+def test_her_name_and_nik_appear_in_no_log_file_name_url_qr_or_public_page(served, her_letters):
+    base, token, archive = served["base"], served["token"], served["archive"]
+    case, docs = her_letters
+    seen: dict[str, str] = {}  # where → text that must not hold her identity
+
+    for doc in docs:
+        status, _, pdf = call(base, "GET", f"/api/v1/documents/{doc['id']}/pdf", token)
+        assert status == 200 and pdf.startswith(b"%PDF")
+        payloads = qr_payloads(pdf)
+        assert payloads == [doc["verify_url"]]
+        seen[f"QR of {doc['kind']}"] = payloads[0]
+        path = doc["verify_url"].removeprefix(base)
+        status, _, page = call(base, "GET", path)
+        assert status == 200 and doc["number"] in page.decode()
+        seen[f"verification page of {doc['kind']}"] = page.decode()
+        status, _, info = call(base, "GET", path, headers={"Accept": "application/json"})
+        assert status == 200 and json.loads(info)["sha256"] == doc["sha256"]
+        seen[f"verification JSON of {doc['kind']}"] = info.decode()
+    # The reads that put her on screens: the API, a search, and the web pages.
+    assert call(base, "GET", f"/api/v1/cases/{case['id']}", token)[0] == 200
+    status, _, found = call(base, "POST", "/api/v1/search", token, {"q": "Kartini Wulandari"})
+    assert status == 200 and json.loads(found)["total_cases"] >= 1
+    jar = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    _, _, login_page = call(base, "GET", "/login", opener=jar)
+    csrf = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1).decode()
+    form = f"csrf_token={csrf}&username=ani&password=kata+sandi+yang+panjang".encode()
+    visited.append(base + "/login")
+    jar.open(urllib.request.Request(base + "/login", data=form, method="POST"), timeout=30).read()
+    status, _, page = call(base, "GET", f"/cases/{case['id']}", opener=jar)
+    assert status == 200 and NIK in page.decode()  # the case page is the one place for it
+    for doc in docs:
+        assert call(base, "GET", f"/documents/{doc['id']}/preview.png", opener=jar)[0] == 200
+
+    seen["URLs requested"] = "\n".join(visited)
+    seen["server log"] = served["log"].read_text(errors="replace")
+    for log_file in archive.rglob("*.log"):
+        seen[f"log {log_file.relative_to(archive)}"] = log_file.read_text(errors="replace")
+    seen["archive file names"] = "\n".join(str(p.relative_to(archive)) for p in archive.rglob("*"))
+    assert "documents/" in seen["archive file names"] and len(seen["server log"]) > 100
+    for where, text in seen.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} in the {where}"
+    print(f"privacy sweep: {len(seen)} places checked, {len(visited)} URLs, "
+          f"{len(seen['server log'].splitlines())} log lines")
+
+
+def _assert_security_headers(headers, where):
+    csp = headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in csp, where
+    script = re.search(r"script-src ([^;]*)", csp)
+    assert script and "'unsafe-inline'" not in script.group(1) and "'unsafe-eval'" not in csp, where
+    assert "frame-ancestors 'none'" in csp, where
+    assert headers.get("X-Content-Type-Options") == "nosniff", where
+    assert headers.get("Referrer-Policy") == "no-referrer", where
+    assert headers.get("X-Frame-Options") == "DENY", where
+
+
+def test_security_headers_on_every_kind_of_response(served, her_letters):
+    base, token = served["base"], served["token"]
+    case, docs = her_letters
+    token_path = docs[0]["verify_url"].removeprefix(base)
+    checks = [
+        ("GET", "/healthz", None, {}, 200),
+        ("GET", "/login", None, {}, 200),
+        ("GET", "/static/pulang.css", None, {}, 200),
+        ("GET", "/static/pulang.js", None, {}, 200),
+        ("GET", "/static/../pulang.db", None, {}, 404),
+        ("GET", token_path, None, {}, 200),
+        ("GET", token_path, None, {"Accept": "application/json"}, 200),
+        ("GET", "/v/no-such-token", None, {}, 404),
+        ("GET", "/", None, {}, 302),
+        ("GET", "/no/such/page", None, {}, 404),
+        ("GET", f"/api/v1/cases/{case['id']}", token, {}, 200),
+        ("GET", f"/api/v1/cases/{case['id']}", None, {}, 401),
+        ("GET", "/api/v1/cases/999999", token, {}, 404),
+        ("POST", "/api/v1/cases", token, {}, 400),
+        ("DELETE", "/api/v1/cases/1", token, {}, 405),
+        ("GET", f"/api/v1/documents/{docs[0]['id']}/pdf", token, {}, 200),
+    ]
+    for method, path, auth, headers, status in checks:
+        got, response_headers, body = call(base, method, path, auth, opener=NO_REDIRECT,
+                                           body={} if method == "POST" else None, headers=headers)
+        where = f"{method} {path}"
+        assert got == status, (where, got, body[:200])
+        _assert_security_headers(response_headers, where)
+        if path.endswith("/pdf"):
+            assert response_headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.slow
+def test_backup_while_letters_are_being_made_restores_whole(served, her_letters, tmp_path):
+    base, token, env, archive = served["base"], served["token"], served["env"], served["archive"]
+    case, _ = her_letters
+
+    def make_letter(i):
+        status, _, body = call(base, "POST", f"/api/v1/cases/{case['id']}/documents", token,
+                               {"kind": ("pledge", "release_report")[i % 2]})
+        return status, json.loads(body)
+
+    snapshot = tmp_path / "snapshot"
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        letters = [pool.submit(make_letter, i) for i in range(12)]
+        time.sleep(1.5)  # a few letters in, more converting and queued
+        taken = subprocess.run([PULANG, "backup", str(snapshot)], env=env, capture_output=True,
+                               text=True, timeout=300)
+        results = [f.result() for f in letters]
+    assert taken.returncode == 0, taken.stderr
+    assert [s for s, _ in results] == [201] * 12
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert manifest["documents"]
+
+    restored = tmp_path / "restored"
+    back = subprocess.run([PULANG, "restore", str(snapshot)], env=dict(env, PULANG_ARCHIVE=str(restored)),
+                          capture_output=True, text=True, timeout=300)
+    assert back.returncode == 0, back.stderr
+    live = sqlite3.connect(archive / "pulang.db")
+    saved = sqlite3.connect(restored / "pulang.db")
+    rows = saved.execute("SELECT id, path, sha256, number FROM documents "
+                         "WHERE status IN ('valid', 'void', 'superseded')").fetchall()
+    assert len(rows) == len(manifest["documents"])
+    for doc_id, path, sha, number in rows:
+        # Every document in the snapshot is whole, and the same as the live one.
+        assert sha256_file(restored / path) == sha == manifest["documents"][path]
+        assert live.execute("SELECT sha256, number FROM documents WHERE id = ?", [doc_id]).fetchone() == (sha, number)
+    doctor = subprocess.run([PULANG, "doctor"], env=dict(env, PULANG_ARCHIVE=str(restored)),
+                            capture_output=True, text=True, timeout=300)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    in_live = live.execute("SELECT count(*) FROM documents WHERE status IN ('valid','void','superseded')").fetchone()[0]
+    print(f"backup while serving: {len(rows)} documents in the snapshot "
+          f"({in_live} in the live archive after the run), all sha256 equal; doctor clean")
