@@ -157,15 +157,20 @@ def _finished(db, job_id: int) -> dict:
 @bp.get("/jobs/<int:job_id>/result")
 @requires("document.read")
 def job_result(job_id):
-    job = _finished(get_db(), job_id)
+    return result_response(_finished(get_db(), job_id))
+
+
+def result_response(job: dict) -> Response:
+    """A finished job's merged PDF, audited; named by job id, never by a person.
+    Shared with the web's print-job page."""
     try:
         data = read_result(runtime(), job)
     except FileNotFoundError:
         raise NotFound("the print file is missing; start the print again") from None
-    log("print.download", target_type="print_job", target_id=job_id)
+    log("print.download", target_type="print_job", target_id=job["id"])
     response = Response(data, mimetype="application/pdf")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = f'attachment; filename="print-job-{job_id}.pdf"'
+    response.headers["Content-Disposition"] = f'attachment; filename="print-job-{job["id"]}.pdf"'
     return response
 
 

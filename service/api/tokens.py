@@ -4,7 +4,7 @@ token: only its sha256 is stored) and revoke one. A new token is made with
 
 from flask import jsonify
 
-from ..auth.users import revoke_token
+from ..auth.users import get_token, revoke_token
 from ..errors import NotFound
 from ..web_support import get_db, log
 from . import bp
@@ -27,10 +27,8 @@ def list_tokens(user_id):
 @requires("user.manage")
 def revoke(token_id):
     db = get_db()
-    rows = list(db["api_tokens"].rows_where("id = ?", [token_id]))
-    if not rows:
-        raise NotFound("no such token")
+    token = get_token(db, token_id)
     revoke_token(db, token_id)
-    log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": rows[0]["user_id"]})
+    log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": token["user_id"]})
     row = db["api_tokens"].get(token_id)
     return jsonify({k: row[k] for k in _FIELDS})

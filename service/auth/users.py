@@ -92,6 +92,14 @@ def user_for_token(db, token: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_token(db, token_id: int) -> dict:
+    """The token's row (its hash and prefix, never the token), or NotFound."""
+    rows = list(db["api_tokens"].rows_where("id = ?", [token_id]))
+    if not rows:
+        raise NotFound("no such token")
+    return rows[0]
+
+
 def revoke_token(db, token_id: int) -> None:
     db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                [now_iso(), token_id])

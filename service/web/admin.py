@@ -9,7 +9,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.users import create_token, create_user, generate_password, hash_password, revoke_token
+from ..auth.users import (create_token, create_user, generate_password, get_token, hash_password,
+                          revoke_token)
 from ..errors import Conflict, InvalidInput, NotFound
 from ..web_support import get_db, log
 from .auth import requires
@@ -150,11 +151,9 @@ def new_token(user_id):
 @requires("user.manage")
 def revoke(token_id):
     db = get_db()
-    rows = list(db["api_tokens"].rows_where("id = ?", [token_id]))
-    if not rows:
-        raise NotFound("no such token")
+    token = get_token(db, token_id)
     if ActionForm().validate_on_submit():
         revoke_token(db, token_id)
-        log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": rows[0]["user_id"]})
+        log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": token["user_id"]})
         flash(_("Token dicabut."), "success")
-    return redirect(url_for("admin.user", user_id=rows[0]["user_id"]))
+    return redirect(url_for("admin.user", user_id=token["user_id"]))

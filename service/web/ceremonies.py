@@ -4,16 +4,15 @@ cases released there, and print all their papers in one job with a progress bar.
 The rules live in service.ceremonies (the API uses the same functions); this module
 only turns forms into their input and their answers into pages."""
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api.ceremonies import ceremony_view, job_view
+from ..api.ceremonies import ceremony_view, job_view, result_response
 from ..ceremonies import printjobs, records
-from ..ceremonies.assemble import read_result
 from ..ceremonies.printjobs import KINDS
 from ..ceremonies.queue import queue_for
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput
 from ..web_support import get_db, log, runtime
 from .auth import requires
 from .i18n import reasons
@@ -134,11 +133,4 @@ def result(job_id):
     if found["state"] != "done":
         flash(_("Cetakan belum selesai."), "warning")
         return redirect(url_for("ceremonies.job", job_id=job_id))
-    try:
-        data = read_result(runtime(), found)
-    except FileNotFoundError:
-        raise NotFound("the print file is missing; start the print again") from None
-    log("print.download", target_type="print_job", target_id=job_id)
-    return Response(data, mimetype="application/pdf", headers={
-        "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="print-job-{job_id}.pdf"'})
+    return result_response(found)
