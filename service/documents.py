@@ -90,3 +90,15 @@ def public_view(doc: dict, base_url: str) -> dict:
         "pdf_url": f"/api/v1/documents/{doc['id']}/pdf",
         "verify_url": f"{base_url}/v/{doc['token']}",
     }
+
+
+def searchable_text(db, doc: dict, text: str) -> str:
+    """The text the index may hold for a document. A roster or ceremony report lists
+    several women; once one of them is anonymised, its text leaves the index (the PDF,
+    kept for the auditors, still names her), and the document stays findable by number."""
+    if doc["case_id"] is None and db.execute(
+            "SELECT 1 FROM document_cases JOIN cases ON cases.id = document_cases.case_id "
+            "WHERE document_cases.document_id = ? AND cases.status = 'anonymised'",
+            [doc["id"]]).fetchone():
+        return ""
+    return text

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .cases import get_case
 from .clock import now_iso
-from .documents import index_entry
+from .documents import index_entry, searchable_text
 from .pdftext import extract_text
 from .storage import relative_path, sha256_file
 
@@ -34,7 +34,7 @@ def all_entries(db, archive):
         case = cases.get(doc["case_id"])
         path = archive / doc["path"]
         if (case is not None or doc["case_id"] is None) and path.is_file():
-            yield index_entry(case, doc, extract_text(path.read_bytes()))
+            yield index_entry(case, doc, searchable_text(db, doc, extract_text(path.read_bytes())))
 
 
 def reindex(db, index, archive) -> int:
@@ -135,4 +135,4 @@ def _entries_for(db, archive, wanted, keys):
             path = archive / doc["path"]
             text = extract_text(path.read_bytes()) if path.is_file() else ""
             case = get_case(db, doc["case_id"]) if doc["case_id"] is not None else None
-            yield index_entry(case, doc, text)
+            yield index_entry(case, doc, searchable_text(db, doc, text))

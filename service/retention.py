@@ -13,6 +13,7 @@ import datetime as dt
 from .cases import get_case
 from .clock import now_iso, office_today
 from .db import write_transaction
+from .documents import index_entry, searchable_text
 from .errors import Conflict
 from .storage import relative_path
 
@@ -74,6 +75,13 @@ def anonymise_case(db, archive, index, case_id: int, *, years: int) -> dict:
         (archive / relative_path(doc["id"])).unlink(missing_ok=True)
     index.delete_case(case_id)
     index.delete_documents([d["id"] for d in docs])
+    # The ceremony papers that list her stay (aid records), but leave full-text search.
+    listing = list(db.query(
+        "SELECT documents.* FROM document_cases JOIN documents ON documents.id = "
+        "document_cases.document_id WHERE document_cases.case_id = ? AND documents.case_id IS NULL "
+        f"AND documents.status IN {_LISTED}", [case_id]))
+    if listing:
+        index.add([index_entry(None, doc, searchable_text(db, doc, "")) for doc in listing])
     return {"case_id": case_id, "case_number": case["case_number"], "status": "anonymised",
             "destroyed": len(destroyed), "kept_for_audit": len(docs) - len(destroyed)}
 

@@ -166,3 +166,39 @@ def test_the_case_page_offers_close_and_anonymise_to_supervisors(app, make_user,
     assert db["cases"].get(case["id"])["status"] == "anonymised"
     assert web.get(page).status_code == 404
     assert NAME not in web.get("/").get_data(as_text=True)
+
+
+def test_anonymised_woman_is_not_found_through_a_ceremony_roster(client, make_user, db, runtime):
+    """The roster listing her stays (aid record) but its text leaves search, now and after
+    a reindex, while the roster is still found by its number."""
+    from service.maintenance import reindex
+    from tests.test_ceremonies_data import make_cases, make_ceremony
+    from tests.test_jobs import start, wait, worker  # noqa: F401  (worker is a fixture)
+
+    _, staff = make_user("staff")
+    _, supervisor = make_user("supervisor")
+    ids = make_cases(client, staff, 2, tricky=False)
+    ceremony = make_ceremony(client, staff, ids)
+    her = client.get(f"/api/v1/cases/{ids[0]}", headers=staff).json
+    surname = her["full_name"].split()[1]
+    job_id = start(client, staff, ceremony["id"], kinds=["aid_roster"])
+    from service.ceremonies.queue import consumer, queue_for
+    jobs = consumer(queue_for(runtime), db, workers=2, embedded=True)
+    try:
+        job, _ = wait(client, staff, job_id)
+    finally:
+        jobs.stop(graceful=True)
+    assert job["state"] == "done"
+    runtime.flush_index()
+    roster = db.execute("SELECT number FROM documents WHERE kind = 'aid_roster'").fetchone()[0]
+    assert _search(client, staff, her["full_name"]) >= 1
+    assert client.post(f"/api/v1/cases/{ids[0]}/close", headers=supervisor).status_code == 200
+    six_years_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=6 * 366)).isoformat()
+    db.execute("UPDATE cases SET closed_at = ? WHERE id = ?", [six_years_ago, ids[0]])
+    db.conn.commit()
+    assert client.post(f"/api/v1/cases/{ids[0]}/anonymise", headers=supervisor).status_code == 200
+    for _ in range(2):  # right after, and after a rebuild from the files
+        hits = client.post("/api/v1/search", headers=staff, json={"q": surname}).json["results"]
+        assert not any(surname in json.dumps(h) for h in hits), hits
+        assert _search(client, staff, roster) == 1
+        reindex(db, runtime.index, runtime.settings.archive)
