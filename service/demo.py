@@ -74,4 +74,18 @@ def load(db, user: dict | None, *, count: int = 80) -> list[int]:
         for kind, amount, source in rng.sample(AID, rng.randint(1, 4)):
             add_aid(db, case["id"], {"kind": kind, "amount": amount, "source": source}, user,
                     ceiling=1_000_000_000)
+    _past_ceremony(db, ids[:12], user)
     return ids
+
+
+def _past_ceremony(db, case_ids: list[int], user) -> None:
+    """The release of 12 women last July, as the Jambi reports describe one."""
+    from .ceremonies import records
+    records.create(db, {
+        "title": "Pelepasan Penerima Manfaat Eks Lokalisasi Payo Sigadung Tahap I",
+        "date": dt.date(dt.date.today().year - 1, 7, 31).isoformat(),
+        "place": "Aula Rumah Dinas Wali Kota Jambi",
+        "officials": [{"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
+                       "nip": "196805121994032004"},
+                      {"name": "Mulyadi, S.H.", "title": "Kepala Satpol PP Kota Jambi", "nip": ""}],
+        "case_ids": case_ids}, user)

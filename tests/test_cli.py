@@ -133,6 +133,7 @@ def test_demo_loads_once_into_an_empty_archive(settings, app):
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 80
     assert conn.execute("SELECT count(*) FROM facilities").fetchone()[0] == 2
     assert conn.execute("SELECT count(*) FROM aid_items").fetchone()[0] >= 80
+    assert conn.execute("SELECT count(*) FROM ceremony_cases").fetchone()[0] == 12  # one past ceremony
     assert _names(settings, "Sulastri")  # indexed
     again = run(settings, "demo")
     assert again.exit_code != 0 and "empty archive" in again.output
