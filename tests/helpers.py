@@ -71,3 +71,39 @@ def served(archive, converter_pool):
         thread.join(timeout=10)
         db.close()
         runtime.close()
+
+
+@contextlib.contextmanager
+def pulang_serve(env: dict, port: int, log_path, *, timeout: float = 120):
+    """`pulang serve` as a separate process, as an office runs it; yields its base URL
+    once /healthz says ok, and stops it (SIGTERM) afterwards. Its output goes to log_path."""
+    import json
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    pulang = str(Path(sys.executable).parent / "pulang")
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([pulang, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                        if json.loads(r.read())["status"] == "ok":
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("pulang serve did not come up: "
+                                       + Path(log_path).read_text()[-2000:])
+                time.sleep(0.5)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()

@@ -5,22 +5,16 @@ import concurrent.futures
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port, pulang_serve
+
 PULANG = str(Path(sys.executable).parent / "pulang")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _call(base, method, path, token, body=None):
@@ -37,7 +31,7 @@ def _call(base, method, path, token, body=None):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     archive = tmp_path_factory.mktemp("served") / "archive"
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
                PULANG_POOL_SIZE="2")
     first = subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
@@ -49,24 +43,8 @@ def served(tmp_path_factory):
     out = subprocess.run([PULANG, "token", "create", "ani"], env=env, capture_output=True,
                          text=True, check=True).stdout
     token = out.strip().splitlines()[-1]
-    log = open(archive / "serve.log", "w")
-    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if json.loads(r.read())["status"] == "ok":
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("server did not come up: " + (archive / "serve.log").read_text()[-2000:])
-    yield base, token, env, archive
-    server.terminate()
-    server.wait(timeout=60)
-    log.close()
+    with pulang_serve(env, port, archive / "serve.log", timeout=90) as base:
+        yield base, token, env, archive
 
 
 def test_healthz_reports_the_pool(served):

@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,18 +21,12 @@ from pathlib import Path
 import pytest
 
 from service.storage import sha256_file
-from tests.helpers import qr_payloads
+from tests.helpers import free_port, pulang_serve, qr_payloads
 
 PULANG = str(Path(sys.executable).parent / "pulang")
 NAME, NIK = "Kartini Wulandari", "1571014107900001"
 SECRETS = ("Kartini", "Wulandari", NIK, NIK[:12], NIK[4:])
 visited: list[str] = []  # every URL this module asked the server for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -61,7 +54,7 @@ def call(base, method, path, token=None, body=None, headers=None, opener=None):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     archive = tmp_path_factory.mktemp("trust-served") / "archive"
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
                PULANG_POOL_SIZE="1", PULANG_BASE_URL=f"http://127.0.0.1:{port}")
     env.pop("PULANG_CRASH_AT", None)
@@ -72,25 +65,8 @@ def served(tmp_path_factory):
                          text=True, check=True).stdout
     token = out.strip().splitlines()[-1]
     log_path = archive.parent / "serve.log"  # outside the archive: it is backed up whole
-    log = open(log_path, "w")
-    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if json.loads(r.read())["status"] == "ok":
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("server did not come up: " + log_path.read_text()[-2000:])
-        time.sleep(0.5)
-    yield {"base": base, "token": token, "env": env, "archive": archive, "log": log_path}
-    server.terminate()
-    server.wait(timeout=60)
-    log.close()
+    with pulang_serve(env, port, log_path) as base:
+        yield {"base": base, "token": token, "env": env, "archive": archive, "log": log_path}
 
 
 @pytest.fixture(scope="module")

@@ -53,6 +53,11 @@ def upload_template(kind):
 @bp.get("/templates/<kind>/<int:version>/docx")
 @requires("template.manage")
 def download_template(kind, version):
+    return docx_download(kind, version)
+
+
+def docx_download(kind: str, version: int):
+    """A template version's .docx as an attachment (shared with the web's template page)."""
     row = versions.get_version(get_db(), kind, version)
     return send_file(versions.docx_path(runtime().settings, row), mimetype=DOCX,
                      as_attachment=True, download_name=f"{kind}-v{version}.docx", max_age=0)

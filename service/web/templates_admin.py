@@ -2,13 +2,13 @@
 new version and read what is wrong with it, compare its preview with the current one,
 activate it (or an older one again), and look up the names a template may use."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
-from ..api.templates import DOCX
+from ..api.templates import docx_download
 from ..office import DOCUMENT_KINDS
 from ..office_tools import catalogue, template_versions as versions
 from ..office_tools.messages import describe
@@ -91,9 +91,7 @@ def preview(kind, version):
 @bp.get("/<kind>/<int:version>/docx")
 @requires("template.manage")
 def download(kind, version):
-    row = versions.get_version(get_db(), kind, version)
-    return send_file(versions.docx_path(runtime().settings, row), mimetype=DOCX,
-                     as_attachment=True, download_name=f"{kind}-v{version}.docx", max_age=0)
+    return docx_download(kind, version)
 
 
 @bp.post("/<kind>/<int:version>/activate")
