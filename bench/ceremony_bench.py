@@ -44,16 +44,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PULANG_SECRET_KEY", "bench")
 
-from service import create_app, db as database  # noqa: E402
+from service import create_app
+from service import db as database  # noqa: E402
 from service.auth.users import create_token, create_user  # noqa: E402
-from service.ceremonies import batch, cpu  # noqa: E402
 from service.ceremonies import records as ceremony_records  # noqa: E402
 from service.ceremonies.context import case_document  # noqa: E402
 from service.ceremonies.queue import consumer, queue_for, workers_for  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.convert import ConverterPool, convert_cli  # noqa: E402
-from service.office import get_all  # noqa: E402
-from service.render import render_docx  # noqa: E402
+from service.letters import bulk, processes  # noqa: E402
+from service.letters.convert import ConverterPool, convert_cli  # noqa: E402
+from service.letters.render import render_docx  # noqa: E402
+from service.records.office import get_all  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 
 KINDS = ["pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report"]
@@ -145,7 +146,7 @@ def _pids_with(text: str) -> list[int]:
 
 
 def cpu_now(pool) -> dict:
-    helpers = list(cpu._pool._processes) if cpu._pool is not None else []
+    helpers = list(processes._pool._processes) if processes._pool is not None else []
     return {"service": _cpu_seconds([os.getpid()]), "stamping": _cpu_seconds(helpers),
             "libreoffice": _cpu_seconds(_pids_with(str(pool.work_dir)))}
 
@@ -153,7 +154,7 @@ def cpu_now(pool) -> dict:
 def time_job(root: Path, pool, count: int, *, combine: bool, chunks: ChunkLog) -> dict:
     settings, runtime, db, client, headers, ids, ceremony = archive(root, pool, count)
     jobs = consumer(queue_for(runtime), db, workers=workers_for(settings, pool.size), embedded=True)
-    batch.COMBINE = combine
+    bulk.COMBINE = combine
     chunks.records.clear()
     cpu_before = cpu_now(pool)
     try:
@@ -166,7 +167,7 @@ def time_job(root: Path, pool, count: int, *, combine: bool, chunks: ChunkLog) -
             time.sleep(0.05)
         seconds = time.perf_counter() - started
     finally:
-        batch.COMBINE = True
+        bulk.COMBINE = True
         jobs.stop(graceful=True)
     cpu_after = cpu_now(pool)
     assert job["state"] == "done", job
@@ -247,7 +248,7 @@ def main():
         write_docs(json.loads(Path(args.docs_from).read_text()))
         return
     pool_cases = args.pool_cases or args.cases
-    logging.getLogger("service.ceremonies.batch").setLevel(logging.ERROR)  # "one by one" notes
+    logging.getLogger("service.letters.bulk").setLevel(logging.ERROR)  # "one by one" notes
     chunks = ChunkLog()
     runner_log = logging.getLogger("service.ceremonies.runner")
     runner_log.setLevel(logging.DEBUG)
@@ -258,7 +259,7 @@ def main():
         root = Path(tmp)
         pool = ConverterPool(2, root / "converters", timeout=120)
         pool.start()
-        cpu.run(cpu.warm)  # as `pulang serve` does at start
+        processes.run(processes.warm)  # as `pulang serve` does at start
         try:
             time_job(root, pool, 5, combine=True, chunks=chunks)  # warm-up, not counted
             runs = []
@@ -374,7 +375,7 @@ found by profiling (cProfile of the chunks run one after another, and these timi
 - **One docxtpl pass per chunk** (the combined template), ≈ 0.3 s for 100 letters
   instead of ≈ 30 ms a letter; renders take turns, so LibreOffice gets its first document
   after one render, not three.
-- **Cutting and stamping in two processes** (`service/ceremonies/cpu.py`): stamping is
+- **Cutting and stamping in two processes** (`service/letters/processes.py`): stamping is
   ≈ 12 ms of pure Python a letter, about half of it the QR code's mask selection in
   segno; in the service process it held the GIL against rendering and feeding LibreOffice.
 - **Text read once**: the text pdfium reads to check each piece is kept for the index.
@@ -384,7 +385,7 @@ found by profiling (cProfile of the chunks run one after another, and these timi
   bookmarks added as a small incremental update.
 - **The job's rows read in one query** each, not one per letter.
 
-Left on the table: the QR encoding in `service/stamp.py` (a fixed mask would save ≈ 5 ms
+Left on the table: the QR encoding in `service/letters/stamp.py` (a fixed mask would save ≈ 5 ms
 a letter, 1.5 s of CPU here) and PDF/A export, which costs LibreOffice ≈ 25 % more than a
 plain PDF; both belong to the foundation's single-letter path too.
 {END}"""

@@ -27,10 +27,10 @@ os.environ.setdefault("PULANG_SECRET_KEY", "bench")
 from service import create_app  # noqa: E402
 from service.auth.users import create_token, create_user  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.convert import convert_cli  # noqa: E402
-from service.render import render_docx  # noqa: E402
+from service.letters.convert import convert_cli  # noqa: E402
+from service.letters.render import render_docx  # noqa: E402
+from service.letters.sample import sample_case_context  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.sample import sample_case_context  # noqa: E402
 
 KINDS = ("pledge", "aid_receipt", "release_report")
 

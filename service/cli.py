@@ -5,13 +5,13 @@ import sys
 
 import click
 
-from . import audit as audit_log
 from . import db as database
-from . import templates_registry
 from .auth.roles import ROLES
 from .auth.users import create_token, create_user, generate_password
 from .config import Settings
 from .errors import PulangError
+from .records import audit as audit_log
+from .records import templates
 
 
 def _settings() -> Settings:
@@ -23,7 +23,7 @@ def _settings() -> Settings:
 def _open_db(settings: Settings):
     db = database.connect(settings.db_path)
     database.migrate(db)
-    templates_registry.register_builtins(db, settings)
+    templates.register_builtins(db, settings)
     return db
 
 
@@ -157,7 +157,7 @@ def worker(threads):
 @main.command()
 def reindex():
     """Rebuild the search index from the database and the stored PDFs."""
-    from .maintenance import reindex as rebuild
+    from .ops.maintenance import reindex as rebuild
     from .search import SearchIndex
     settings = _settings()
     db = _open_db(settings)
@@ -173,7 +173,7 @@ def reindex():
               help="Seconds after which an unfinished document counts as interrupted.")
 def doctor(repair, stale_after):
     """Find (and repair) disagreements between database, files and index."""
-    from .maintenance import doctor as examine
+    from .ops.maintenance import doctor as examine
     from .search import SearchIndex
     settings = _settings()
     db = _open_db(settings)
@@ -210,8 +210,8 @@ def audit_verify():
 @main.command()
 def demo():
     """Load an invented but realistic office into an empty archive."""
-    from .demo import load
-    from .maintenance import reindex as rebuild
+    from .ops.demo import load
+    from .ops.maintenance import reindex as rebuild
     from .search import SearchIndex
     settings = _settings()
     db = _open_db(settings)
@@ -230,7 +230,7 @@ def demo():
 @click.argument("path", type=click.Path())
 def backup(path):
     """Write a consistent snapshot of the archive to PATH (safe while the service runs)."""
-    from .backup import make_backup
+    from .ops.backup import make_backup
     summary = make_backup(_settings(), path)
     click.echo(f"Backup written to {path}: {summary}")
 
@@ -239,7 +239,7 @@ def backup(path):
 @click.argument("path", type=click.Path(exists=True))
 def restore(path):
     """Bring a backup back into an empty (or not yet existing) $PULANG_ARCHIVE."""
-    from .backup import restore_backup
+    from .ops.backup import restore_backup
     try:
         summary = restore_backup(Settings.from_env(), path)
     except PulangError as exc:

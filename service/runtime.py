@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import db as database
 from .config import Settings
-from .convert import ConverterPool, convert_cli
+from .letters.convert import ConverterPool, convert_cli
 from .search import IndexEntry, IndexWriterThread, SearchIndex
 
 

@@ -45,15 +45,15 @@ def run(settings) -> None:
 
 
 def _start_jobs(runtime):
-    from .ceremonies import cpu
     from .ceremonies.queue import consumer, queue_for, workers_for
+    from .letters import processes
     db = runtime.db()
     try:
         jobs = consumer(queue_for(runtime), db, embedded=True,
                         workers=workers_for(runtime.settings, runtime.settings.pool_size))
     finally:
         db.close()
-    cpu.run(cpu.warm)  # the stamping processes, before the first print job
+    processes.run(processes.warm)  # the stamping processes, before the first print job
     return jobs
 
 

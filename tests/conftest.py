@@ -16,7 +16,7 @@ os.environ.setdefault("PULANG_SECRET_KEY", "test-secret")
 
 @pytest.fixture(scope="session")
 def converter_pool(tmp_path_factory):
-    from service.convert import ConverterPool
+    from service.letters.convert import ConverterPool
     pool = ConverterPool(2, tmp_path_factory.mktemp("converters"), timeout=60)
     pool.start()
     yield pool

@@ -194,7 +194,7 @@ def test_every_kind_gets_its_own_numbers(client, staff, case):
 
 
 def test_a_colliding_number_pattern_is_a_conflict_not_a_crash(client, staff, case, db):
-    from service import office
+    from service.records import office
     office.put(db, "number_codes", {"release_report": "460"})  # as pledge: a bad setting
     office.put(db, "number_patterns", {"release_report": "{code}/{seq:03d}/{unit}/{month_roman}/{year}"})
     _generate(client, staff, case["id"], "pledge")

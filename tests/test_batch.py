@@ -9,13 +9,13 @@ import shutil
 import docx
 import pytest
 
-from service import office, pipeline
-from service.ceremonies import batch
-from service.ceremonies.combine import NotCombinable, combined_template
-from service.ceremonies.split import SplitError, split
 from service.clock import now_iso
-from service.render import render_docx
-from service.sample import ceremony_context, sample_case_context, sample_ceremony_context
+from service.letters import bulk, pipeline
+from service.letters.combine import NotCombinable, combined_template
+from service.letters.render import render_docx
+from service.letters.sample import ceremony_context, sample_case_context, sample_ceremony_context
+from service.letters.split import SplitError, split
+from service.records import office
 from tests.helpers import pdftotext
 from tests.test_ceremonies_data import make_cases
 
@@ -153,10 +153,10 @@ def test_fallback_one_by_one(build, why, runtime, db, client, staff, caplog, set
         doc = pipeline.reserve(db, kind="pledge", case_id=case_id, template=template,
                                settings=settings_row, user=None, issued_on=dt.date(2024, 7, 31))
         person = db["cases"].get(case_id)
-        letters.append(batch.Letter(doc, {"full_name": person["full_name"], "number": doc["number"],
+        letters.append(bulk.Letter(doc, {"full_name": person["full_name"], "number": doc["number"],
                                           "nik": person["nik"] if i != 1 else ""}, None))
     timings = {}
-    made = batch.make(runtime, db, template, letters, base_url="http://pulang.test", timings=timings)
+    made = bulk.make(runtime, db, template, letters, base_url="http://pulang.test", timings=timings)
     assert timings["path"] == "one_by_one"
     assert why in caplog.text
     for letter, doc in zip(letters, made):

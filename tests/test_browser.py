@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from service import office
 from service.auth.users import create_user
-from service.cases import add_aid, create_case
-from service.documents import index_entry
-from service.pipeline import generate_case_document
+from service.letters.pipeline import generate_case_document
+from service.records import office
+from service.records.cases import add_aid, create_case
+from service.records.documents import index_entry
 from tests.helpers import pdftotext, served
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import pytest
 from pypdf import PdfReader
 
 from service.auth.users import create_user
-from service.cases import add_aid, create_case
 from service.ceremonies.queue import consumer, queue_for
+from service.records.cases import add_aid, create_case
 from tests.helpers import pdftotext, served
 from tests.test_browser import PASSWORD
 

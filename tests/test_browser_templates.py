@@ -6,8 +6,8 @@ the current version, activated, and the next pledge is made with it."""
 import pytest
 
 from service.auth.users import create_user
-from service.cases import create_case
-from service.pipeline import generate_case_document
+from service.letters.pipeline import generate_case_document
+from service.records.cases import create_case
 from tests.helpers import served
 from tests.test_templates_upload import pledge_with
 

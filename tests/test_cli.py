@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import main
+from service.records.storage import sha256_file
 from service.search import SearchIndex
-from service.storage import sha256_file
 
 
 @pytest.fixture

@@ -18,8 +18,14 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from service.convert import (ConversionError, ConversionTimeout, ConverterPool,
-                             ConverterUnavailable, QueueFull, convert_cli)
+from service.letters.convert import (
+    ConversionError,
+    ConversionTimeout,
+    ConverterPool,
+    ConverterUnavailable,
+    QueueFull,
+    convert_cli,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 
@@ -358,7 +364,7 @@ import ctypes, json, os, sys
 from pathlib import Path
 # As a subreaper (like PID 1 in a container) orphaned soffice processes become our children.
 assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-from service.convert import ConversionTimeout, ConverterPool, convert_cli
+from service.letters.convert import ConversionTimeout, ConverterPool, convert_cli
 work, docx = Path(sys.argv[1]), Path(sys.argv[2])
 try:
     convert_cli(docx, work / "late.pdf", timeout=0.3)
@@ -394,7 +400,7 @@ def test_no_zombies_when_orphans_come_to_us(docs, tmp_path):
 @pytest.mark.slow
 def test_workers_die_with_a_service_that_never_closed(tmp_path):
     """A service killed without close() must not leave 200 MB soffice processes behind."""
-    script = ("import os, sys; from pathlib import Path; from service.convert import ConverterPool\n"
+    script = ("import os, sys; from pathlib import Path; from service.letters.convert import ConverterPool\n"
               "p = ConverterPool(1, Path(sys.argv[1])); p.start()\n"
               "print(p._workers[0].proc.pid, flush=True); os._exit(0)\n")
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run")],

@@ -1,10 +1,19 @@
 import datetime as dt
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from num2words import num2words
 
-from service.formats import nik_mask, parse_rupiah, romawi, rupiah, tanggal, tanggal_hari, terbilang
+from service.records.formats import (
+    nik_mask,
+    parse_rupiah,
+    romawi,
+    rupiah,
+    tanggal,
+    tanggal_hari,
+    terbilang,
+)
 
 
 @pytest.mark.parametrize("amount, words", [

@@ -13,8 +13,8 @@ from pypdf import PdfReader
 
 from service.ceremonies import printjobs, runner
 from service.ceremonies.queue import consumer, queue_for
-from service.formats import terbilang
-from service.maintenance import doctor
+from service.ops.maintenance import doctor
+from service.records.formats import terbilang
 from tests.helpers import pdftotext
 from tests.test_ceremonies_data import AID, TRICKY, make_cases, make_ceremony, nik
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from service.nik import check_nik
+from service.records.nik import check_nik
 
 
 @pytest.mark.parametrize("raw, error", [

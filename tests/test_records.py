@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from service import audit, db as database, numbering
+from service import db as database
+from service.records import audit, numbering
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_audit_chain_detects_edits_and_deletions(tmp_path, plain_db):
 
 
 def test_default_number_settings_never_collide():
-    from service.office import DEFAULTS
+    from service.records.office import DEFAULTS
     numbering.check_distinct(DEFAULTS["number_patterns"], DEFAULTS["number_codes"])
 
 

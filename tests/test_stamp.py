@@ -1,4 +1,4 @@
-"""service.stamp on real files: reportlab-made PDFs and real LibreOffice PDF/A-2b output,
+"""service.letters.stamp on real files: reportlab-made PDFs and real LibreOffice PDF/A-2b output,
 checked with the tools a person would use (pdftotext, pdftoppm + zbarimg, qpdf, pdffonts).
 
 Needs Debian's poppler-utils, zbar-tools, libreoffice-writer (soffice) and fonts-liberation2;
@@ -23,7 +23,7 @@ from pypdf.generic import NameObject, NumberObject
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from service.stamp import BAND, StampError, page_count, stamp_pdf, void_pdf
+from service.letters.stamp import BAND, StampError, page_count, stamp_pdf, void_pdf
 
 NUMBER = "460/013/DINSOS/VII/2024"
 URL = "https://pulang.dinsos.example.go.id/v/q7Xk2mP9vR4tB8nL3wZ5"

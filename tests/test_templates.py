@@ -1,4 +1,4 @@
-"""The default Word templates (templates/*.docx, built by service.template_maker).
+"""The default Word templates (templates/*.docx, built by tools.build_templates).
 
 They must fill with the product's context under a strict renderer, print names exactly
 as typed, say the letter number and the amounts in figures and words, lay out as the
@@ -17,11 +17,16 @@ from lxml import etree
 from PIL import Image
 from pypdf import PdfReader
 
-from service.formats import terbilang
-from service.render import RenderError, render_docx
-from service.sample import (aid_item, case, ceremony_context, sample_case_context,
-                            sample_ceremony_context)
-from service.template_maker import TEMPLATES, build_all
+from service.letters.render import RenderError, render_docx
+from service.letters.sample import (
+    aid_item,
+    case,
+    ceremony_context,
+    sample_case_context,
+    sample_ceremony_context,
+)
+from service.records.formats import terbilang
+from tools.build_templates import TEMPLATES, build_all
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = ROOT / "templates"
@@ -122,7 +127,7 @@ def pdfs(tmp_path_factory) -> dict[str, Path]:
 # --- the templates as files ----------------------------------------------------------
 
 def test_the_templates_are_what_the_maker_builds(tmp_path):
-    """templates/ is up to date with service/template_maker.py, and building is
+    """templates/ is up to date with tools/build_templates.py, and building is
     deterministic (the same bytes, hence the same hash, every time)."""
     first = build_all(tmp_path / "a")
     second = build_all(tmp_path / "b")
@@ -131,7 +136,7 @@ def test_the_templates_are_what_the_maker_builds(tmp_path):
         assert a.read_bytes() == b.read_bytes(), f"{a.name} is not deterministic"
         # Compare what is inside: another zlib may compress the same parts differently.
         assert docx_parts(TEMPLATE_DIR / a.name) == docx_parts(a), \
-            f"templates/{a.name} is stale: run python -m service.template_maker templates/"
+            f"templates/{a.name} is stale: run python -m tools.build_templates templates/"
 
 
 def docx_parts(path: Path) -> list[tuple[str, bytes]]:

@@ -1,5 +1,5 @@
 """Power cuts during generation (issue 5, item 2): for every crash point in
-service/pipeline.py, a real `pulang`-like process makes a letter on a copy of an archive
+service/letters/pipeline.py, a real `pulang`-like process makes a letter on a copy of an archive
 and is SIGKILLed there; `pulang doctor --repair --stale-after 0` must then leave the
 archive consistent, with every document that was recorded as saved intact, and the next
 letter must come out with the next number. The figures go to docs/reliability.md."""
@@ -17,10 +17,10 @@ from service import create_app
 from service import db as database
 from service.cli import main
 from service.config import Settings
-from service.pipeline import generate_case_document
+from service.letters.pipeline import generate_case_document
+from service.records.storage import sha256_file
 from service.runtime import Runtime
 from service.search import SearchIndex
-from service.storage import sha256_file
 
 POINTS = ["after_render", "after_convert", "after_stamp", "after_write",
           "before_commit", "after_commit", "before_index"]
@@ -34,7 +34,7 @@ GENERATE = textwrap.dedent("""
     import sys
     from pathlib import Path
     from service.config import Settings
-    from service.pipeline import generate_case_document
+    from service.letters.pipeline import generate_case_document
     from service.runtime import Runtime
     settings = Settings.from_env(archive=Path(sys.argv[1]), base_url="http://pulang.test")
     runtime = Runtime(settings)

@@ -15,7 +15,7 @@ import docx
 import pytest
 
 from service import create_app
-from service.convert import ConversionTimeout, ConverterPool
+from service.letters.convert import ConversionTimeout, ConverterPool
 from service.runtime import Runtime
 
 TIMEOUT = 4  # seconds

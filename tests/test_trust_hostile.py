@@ -12,7 +12,9 @@ import subprocess
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from service import create_app
 from tests.helpers import pdftotext

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import main
+from service.records.storage import sha256_file
 from service.search import SearchIndex
-from service.storage import sha256_file
 
 NAME, NIK = "Ratna Sari Dewi", "1571014107900001"
 
@@ -171,7 +171,7 @@ def test_the_case_page_offers_close_and_anonymise_to_supervisors(app, make_user,
 def test_anonymised_woman_is_not_found_through_a_ceremony_roster(client, make_user, db, runtime):
     """The roster listing her stays (aid record) but its text leaves search, now and after
     a reindex, while the roster is still found by its number."""
-    from service.maintenance import reindex
+    from service.ops.maintenance import reindex
     from tests.test_ceremonies_data import make_cases, make_ceremony
     from tests.test_jobs import start, wait, worker  # noqa: F401  (worker is a fixture)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from service.storage import sha256_file
+from service.records.storage import sha256_file
 from tests.helpers import free_port, pulang_serve, qr_payloads
 
 PULANG = str(Path(sys.executable).parent / "pulang")

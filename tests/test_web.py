@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from service.cases import AID_KINDS
-from service.documents import KIND_LABELS
+from service.records.cases import AID_KINDS
+from service.records.documents import KIND_LABELS
 
 PASSWORD = "correct horse battery"  # what conftest's make_user gives every account
 NAME = "Siti & <Aminah>"
@@ -678,7 +678,8 @@ def test_unknown_language_is_ignored(sign_in, db):
 
 
 def test_labels_keep_step_with_the_record_layer(app):
-    from service.web.i18n import AID_LABELS, KIND_LABELS as WEB_KIND_LABELS
+    from service.web.i18n import AID_LABELS
+    from service.web.i18n import KIND_LABELS as WEB_KIND_LABELS
     with app.test_request_context():
         assert {k: str(v) for k, v in AID_LABELS.items()} == AID_KINDS
         assert {k: str(v) for k, v in WEB_KIND_LABELS.items()} == KIND_LABELS

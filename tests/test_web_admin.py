@@ -7,9 +7,15 @@ import re
 import pytest
 from PIL import Image
 
-from service import office
-from tests.test_web import PASSWORD, flashes, login, post, text  # noqa: F401  (sign_in below)
-from tests.test_web import sign_in  # noqa: F401  (the fixture)
+from service.records import office
+from tests.test_web import (  # noqa: F401  (sign_in below)
+    PASSWORD,
+    flashes,
+    login,
+    post,
+    sign_in,  # noqa: F401  (the fixture)
+    text,
+)
 
 
 def _shown_once(response) -> str:

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import cases, ceremonies, documents, exports, imports, retention, search, templates, tokens  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    cases, ceremonies, documents, exports, imports, retention, search, templates, tokens)

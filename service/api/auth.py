@@ -7,7 +7,7 @@ from flask import g, request
 from ..auth.roles import allowed
 from ..auth.users import user_for_token
 from ..errors import Forbidden, Unauthorized
-from ..web_support import get_db
+from ..http.support import get_db
 
 
 def current_api_user() -> dict:

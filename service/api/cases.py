@@ -1,8 +1,8 @@
 from flask import g, jsonify
 
-from .. import cases as case_records
-from ..documents import case_documents, index_entry, public_view
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records import cases as case_records
+from ..records.documents import case_documents, index_entry, public_view
 from . import bp
 from .auth import json_body, requires
 

@@ -6,10 +6,10 @@ from ..ceremonies import printer, printjobs, records
 from ..ceremonies.assemble import read_result
 from ..ceremonies.queue import queue_for
 from ..clock import now_iso
-from ..documents import public_view
 from ..errors import Conflict, NotFound
-from ..formats import nik_mask
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records.documents import public_view
+from ..records.formats import nik_mask
 from . import bp
 from .auth import json_body, requires
 

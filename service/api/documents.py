@@ -1,10 +1,10 @@
 from flask import Response, g, jsonify
 
-from .. import documents as records
 from ..errors import InvalidInput, NotFound
-from ..pipeline import generate_case_document
-from ..stamp import void_pdf
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..letters.pipeline import generate_case_document
+from ..letters.stamp import void_pdf
+from ..records import documents as records
 from . import bp
 from .auth import json_body, requires
 
@@ -68,8 +68,8 @@ def void_and_reindex(db, doc_id: int, reason, user: dict) -> dict:
     """Void, then tell the index (search results show the status). Shared with the web."""
     doc = records.void(db, doc_id, reason, user)
     if doc["case_id"]:
-        from ..cases import get_case
-        from ..pdftext import extract_text
+        from ..letters.pdftext import extract_text
+        from ..records.cases import get_case
         text = extract_text((runtime().settings.archive / doc["path"]).read_bytes())
         runtime().submit_index([records.index_entry(get_case(db, doc["case_id"]), doc, text)])
     return doc

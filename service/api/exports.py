@@ -5,8 +5,8 @@ from flask import g, request
 
 from ..auth.roles import allowed
 from ..errors import Forbidden, NotFound
+from ..http.support import get_db, log
 from ..office_tools import exports
-from ..web_support import get_db, log
 from . import bp
 from .auth import requires
 

@@ -3,10 +3,10 @@
 from flask import g, jsonify, request
 
 from ..errors import InvalidInput
+from ..http.support import get_db, log, runtime
 from ..office_tools import import_flow
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
-from ..web_support import get_db, log, runtime
 from . import bp
 from .auth import requires
 from .templates import refused

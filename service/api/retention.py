@@ -1,10 +1,10 @@
 """Retention under /api/v1: close a case, anonymise it after the retention period, and
-the kept aid receipts of anonymised cases for auditors (service/retention.py)."""
+the kept aid receipts of anonymised cases for auditors (service/records/retention.py)."""
 
 from flask import g, jsonify
 
-from .. import retention
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records import retention
 from . import bp
 from .auth import requires
 from .documents import pdf_response

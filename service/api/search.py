@@ -2,9 +2,9 @@ import dataclasses
 
 from flask import jsonify
 
-from .. import validate as v
 from ..errors import InvalidInput
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records import validate as v
 from . import bp
 from .auth import json_body, requires
 

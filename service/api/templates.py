@@ -2,11 +2,11 @@
 
 from flask import Response, g, jsonify, request, send_file
 
+from ..http.support import get_db, log, runtime
 from ..office_tools import template_versions as versions
 from ..office_tools.messages import as_json
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
-from ..web_support import get_db, log, runtime
 from . import bp
 from .auth import requires
 

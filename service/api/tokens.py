@@ -6,7 +6,7 @@ from flask import jsonify
 
 from ..auth.users import get_token, revoke_token
 from ..errors import NotFound
-from ..web_support import get_db, log
+from ..http.support import get_db, log
 from . import bp
 from .auth import requires
 

@@ -13,10 +13,10 @@ named by the job's id, under prints/ in the archive.
 import hashlib
 from pathlib import Path
 
-from .. import office
-from ..documents import KIND_LABELS
-from ..stamp import page_count
-from ..storage import write_atomic
+from ..letters.stamp import page_count
+from ..records import office
+from ..records.documents import KIND_LABELS
+from ..records.storage import write_atomic
 from . import cover, printjobs, records
 from .context import CASE_KINDS, CEREMONY_KINDS
 from .merge import Merger

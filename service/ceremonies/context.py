@@ -1,14 +1,14 @@
 """What the Word templates see for a ceremony's documents (names per docs/templates.md,
-shapes as in service/sample.py), and the fingerprint that decides whether a reprint may
+shapes as in service/letters/sample.py), and the fingerprint that decides whether a reprint may
 reuse a document made before."""
 
 import datetime as dt
 import hashlib
 import json
 
-from ..cases import AID_KINDS, aid_items
-from ..context import case_context, document_context
-from ..formats import as_date
+from ..letters.context import case_context, document_context
+from ..records.cases import AID_KINDS, aid_items
+from ..records.formats import as_date
 
 CASE_KINDS = ("pledge", "aid_receipt", "release_report")
 CEREMONY_KINDS = ("aid_roster", "ceremony_report")

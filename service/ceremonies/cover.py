@@ -12,8 +12,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from ..documents import KIND_LABELS
-from ..formats import tanggal_hari
+from ..records.documents import KIND_LABELS
+from ..records.formats import tanggal_hari
 from .context import KINDS
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",

@@ -12,17 +12,10 @@ import socket
 import threading
 import time
 
+from ..letters.processes import start_time
+
 LEASE_SECONDS = 30.0
 RENEW_EVERY = 5.0
-
-
-def start_time(pid: int) -> str | None:
-    """When the process started (clock ticks since boot), or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
 
 
 HOST = socket.gethostname()

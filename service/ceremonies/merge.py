@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 from pypdf import PdfReader
-from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject,
-                           NumberObject, TextStringObject)
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
-from ..pdftext import PDFIUM
+from ..letters.pdftext import PDFIUM
 
 A4 = (595.28, 841.89)
 

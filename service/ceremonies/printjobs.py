@@ -12,11 +12,11 @@ import sqlite3
 import time
 
 from .. import db as database
-from .. import validate as v
-from ..cases import get_case
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
+from ..records import validate as v
+from ..records.cases import get_case
 from . import leases, records
 from .context import CEREMONY_KINDS, KINDS, ORDERS, ordered
 

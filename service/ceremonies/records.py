@@ -5,11 +5,11 @@ import datetime as dt
 import json
 import sqlite3
 
-from .. import validate as v
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
-from ..formats import nik_mask
+from ..records import validate as v
+from ..records.formats import nik_mask
 
 MAX_CASES = 500  # a ceremony releases 13 to 70 women; this only stops runaway requests
 _DETAILS = ("title", "date", "place", "officials")

@@ -5,7 +5,7 @@ making a second letter or taking a second number:
 2. reserve, in one transaction, the numbers of every letter of the chunk's kind in this
    job that has none yet (reusing a valid letter this ceremony made from the same data);
    the item rows record which letter each (case, kind) got;
-3. make the chunk's letters still pending (service/ceremonies/batch.py);
+3. make the chunk's letters still pending (service/ceremonies/bulk.py);
 4. mark the chunk done; the worker that finishes the last letter chunk indexes all the
    job's new letters (one commit) and assembles the merged PDF.
 
@@ -20,11 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import office, pipeline, templates_registry
 from ..db import write_transaction
-from ..documents import get_document
 from ..errors import PulangError
-from . import assemble, batch, cpu, leases, printjobs, records
+from ..letters import bulk, pipeline, processes
+from ..records import office, templates
+from ..records.documents import get_document
+from . import assemble, leases, printjobs, records
 from .context import CEREMONY_KINDS, case_document, ceremony_document, fingerprint, issue_date
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ def _work(runtime, db, job_id: int, chunk: str, timings: dict) -> None:
     started = time.perf_counter()
     letters = _reserve(runtime, db, job, kind, chunk)
     spent = {"chunk": chunk, "letters": len(letters), "reserve_s": time.perf_counter() - started}
-    template = templates_registry.active(db, kind)
-    batch.make(runtime, db, template, letters, base_url=job["options"]["base_url"],
+    template = templates.active(db, kind)
+    bulk.make(runtime, db, template, letters, base_url=job["options"]["base_url"],
                index_now=False, timings=spent)
     _keep_texts(runtime, job_id, letters)
     timings.setdefault("chunks", []).append(spent)
@@ -103,9 +104,9 @@ def _finish(runtime, db, job: dict, timings: dict) -> None:
     made = [(cases[i["case_id"]] if i["case_id"] else None, i["doc"],
              _kept_text(runtime, job["id"], i["doc"]["id"]))
             for i in printjobs.letters(db, job["id"]) if not i["reused"]]
-    entries = batch.index_entries(runtime, db, made)
+    entries = bulk.index_entries(runtime, db, made)
     with ThreadPoolExecutor(1) as ex:
-        indexed = ex.submit(cpu.run, cpu.index, runtime.settings.index_dir, entries)
+        indexed = ex.submit(processes.run, processes.index, runtime.settings.index_dir, entries)
         path, pages, sha256 = assemble.assemble(runtime, db, job)
         indexed.result()
     timings["finish_s"] = time.perf_counter() - started
@@ -145,7 +146,7 @@ def _reserve(runtime, db, job: dict, kind: str, chunk: str):
     options = job["options"]
     ceremony = records.get(db, job["ceremony_id"])
     settings = office.get_all(db)
-    template = templates_registry.active(db, kind)
+    template = templates.active(db, kind)
     cases = printjobs.job_cases(db, job)
     in_order = [cases[c] for c in options["case_ids"]]
 
@@ -173,7 +174,7 @@ def _reserve(runtime, db, job: dict, kind: str, chunk: str):
     for item in printjobs.items(db, job["id"], chunk=chunk):
         doc = get_document(db, item["document_id"], include_failed=True)
         if doc["status"] == "pending":
-            letters.append(batch.Letter(doc, context(item, doc["number"]), cases.get(item["case_id"])))
+            letters.append(bulk.Letter(doc, context(item, doc["number"]), cases.get(item["case_id"])))
     return letters
 
 

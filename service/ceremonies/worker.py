@@ -12,9 +12,10 @@ import shutil
 from pathlib import Path
 
 from .. import db as database
-from ..convert import ConverterPool
+from ..letters import processes
+from ..letters.convert import ConverterPool
 from ..runtime import Runtime
-from . import cpu, leases, runner
+from . import leases, runner
 from .queue import JobQueue, consumer, workers_for
 
 log = logging.getLogger("pulang.worker")
@@ -34,7 +35,7 @@ def run(settings, *, threads: int | None = None) -> None:
     try:
         database.migrate(db)
         queue = JobQueue(settings, lambda: runtime)
-        cpu.run(cpu.warm)  # start the stamping processes now, not in the first job
+        processes.run(processes.warm)  # start the stamping processes now, not in the first job
         log.info("print-job worker %s ready (%s queue)", leases.owner(),
                  "Redis" if settings.queue_url else "SQLite")
         consumer(queue, db, workers=threads or workers_for(settings, settings.pool_size),

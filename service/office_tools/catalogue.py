@@ -1,12 +1,12 @@
 """What a template may use, with an example value each, generated from the sample data
-(service.sample) and the filters (service.formats.FILTERS), so the page listing them
+(service.letters.sample) and the filters (service.records.formats.FILTERS), so the page listing them
 cannot drift from what documents really get."""
 
 import datetime as dt
 
-from ..documents import CASE_KINDS
-from ..formats import FILTERS, tanggal
-from ..sample import sample_case_context, sample_ceremony_context
+from ..letters.sample import sample_case_context, sample_ceremony_context
+from ..records.documents import CASE_KINDS
+from ..records.formats import FILTERS, tanggal
 
 # Which sample value shows each filter at work; a filter not named here is listed with
 # its docstring instead of an example.

@@ -11,7 +11,7 @@ import io
 
 from openpyxl import Workbook
 
-from ..formats import nik_mask
+from ..records.formats import nik_mask
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -5,9 +5,9 @@ import json
 
 from flask import Response
 
-from .. import cases
-from ..documents import index_entry
 from ..errors import InvalidInput, NotFound
+from ..records import cases
+from ..records.documents import index_entry
 from . import imports, sheets
 from .messages import describe
 

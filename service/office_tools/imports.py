@@ -1,5 +1,5 @@
 """Importing cases from a sheet: map its columns to case fields, check every row with
-the same rules as the case form (service.cases), find likely duplicates within the sheet
+the same rules as the case form (service.records.cases), find likely duplicates within the sheet
 and against the archive, and, only when the clerk confirms, add the good rows in one
 transaction and keep a report of what was added and what was skipped and why.
 
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils.datetime import from_excel
 
-from .. import cases
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import InvalidInput
+from ..records import cases
 from ..search._analysis import name_words, normalise
 from .problems import Problem
 

@@ -1,6 +1,6 @@
 """Checking an uploaded Word template before it is kept: the container (zipsafe), then
 each part's text as docxtpl will see it, then the names it uses against what the product
-gives a document of that kind (service.sample holds exactly those names).
+gives a document of that kind (service.letters.sample holds exactly those names).
 
 Every problem found is reported, not just the first: an admin fixing a template in Word
 should need one round trip, not five.
@@ -15,9 +15,9 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 from lxml import etree
 
-from ..documents import CASE_KINDS
-from ..render import make_env
-from ..sample import sample_case_context, sample_ceremony_context
+from ..letters.render import make_env
+from ..letters.sample import sample_case_context, sample_ceremony_context
+from ..records.documents import CASE_KINDS
 from .problems import Problem
 from .zipsafe import open_zip
 

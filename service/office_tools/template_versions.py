@@ -1,5 +1,5 @@
 """Template versions an office uploads: check, preview with the sample data, keep, and
-activate. Version 1 of each kind is the product's own file (service.templates_registry);
+activate. Version 1 of each kind is the product's own file (service.records.templates);
 uploads are kept under the archive's templates/ folder, named by kind and version only.
 Old versions stay, so any of them can be made active again.
 """
@@ -7,13 +7,13 @@ Old versions stay, so any of them can be made active again.
 import uuid
 from pathlib import Path
 
-from .. import templates_registry
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import InvalidInput, NotFound
-from ..office import DOCUMENT_KINDS
-from ..render import RenderError, render_docx
-from ..storage import sha256_bytes, write_atomic
+from ..letters.render import RenderError, render_docx
+from ..records import templates
+from ..records.office import DOCUMENT_KINDS
+from ..records.storage import sha256_bytes, write_atomic
 from .problems import Problem, Refused
 from .template_check import check_docx, context_for
 
@@ -56,7 +56,7 @@ def preview_pdf(runtime, row: dict) -> bytes:
     """The version filled with the invented sample (made once, then kept)."""
     pdf = _preview_path(runtime.settings, row["sha256"], row["kind"])
     if not pdf.exists():
-        _render_sample(runtime, templates_registry.resolve(runtime.settings, row), row["kind"], pdf)
+        _render_sample(runtime, templates.resolve(runtime.settings, row), row["kind"], pdf)
     return pdf.read_bytes()
 
 
@@ -101,7 +101,7 @@ def activate(db, kind: str, version: int) -> dict:
 
 
 def docx_path(settings, row: dict) -> Path:
-    path = templates_registry.resolve(settings, row)
+    path = templates.resolve(settings, row)
     if not path.exists():
         raise InvalidInput("the template file is missing from the archive",
                            fields={"version": "file missing"})

@@ -23,7 +23,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, SpaceSeparatedTokenizer, StopFilter
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    SpaceSeparatedTokenizer,
+    StopFilter,
+)
 from whoosh.lang.dmetaphone import double_metaphone
 from whoosh.support.charset import accent_map
 

@@ -16,8 +16,22 @@ csrf = CSRFProtect()
 def init_app(app) -> None:
     """Register the web blueprints, sign-in and CSRF protection on `app`."""
     from ..api import bp as api_bp
-    from . import (admin, audit_log, auth, cases, ceremonies, documents, exports, i18n, imports,
-                   office_settings, retention, search, security, templates_admin)
+    from . import (
+        admin,
+        audit_log,
+        auth,
+        cases,
+        ceremonies,
+        documents,
+        exports,
+        i18n,
+        imports,
+        office_settings,
+        retention,
+        search,
+        security,
+        templates_admin,
+    )
 
     minutes = app.extensions["pulang"].settings.session_minutes
     app.config.update(
@@ -48,8 +62,8 @@ def _layout() -> dict:
     """What the page frame shows to a signed-in user: the office's name."""
     from flask_login import current_user
 
-    from ..office import get_all
-    from ..web_support import get_db
+    from ..http.support import get_db
+    from ..records.office import get_all
     if not current_user or not current_user.is_authenticated:
         return {}
     office = get_all(get_db())["office"]

@@ -9,10 +9,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.users import (create_token, create_user, generate_password, get_token, hash_password,
-                          revoke_token)
+from ..auth.users import (
+    create_token,
+    create_user,
+    generate_password,
+    get_token,
+    hash_password,
+    revoke_token,
+)
 from ..errors import Conflict, InvalidInput, NotFound
-from ..web_support import get_db, log
+from ..http.support import get_db, log
 from .auth import requires
 from .forms import ActionForm, RoleForm, UserCreateForm
 from .i18n import reasons

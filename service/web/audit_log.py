@@ -7,8 +7,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
 from ..clock import OFFICE_TZ
-from .. import validate as v
-from ..web_support import get_db, log
+from ..http.support import get_db, log
+from ..records import validate as v
 from .auth import requires
 from .forms import AuditFilterForm, choices
 

@@ -22,7 +22,7 @@ from ..auth.roles import allowed
 from ..auth.users import check_password, get_user, get_user_by_name
 from ..clock import now_iso
 from ..errors import Forbidden
-from ..web_support import get_db, log
+from ..http.support import get_db, log
 from .forms import LanguageForm, LoginForm
 from .i18n import LOCALES
 

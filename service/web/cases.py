@@ -9,14 +9,14 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import cases as records
-from .. import validate as v
 from ..clock import office_today
-from ..documents import CASE_KINDS, case_documents, index_entry
 from ..errors import Conflict, InvalidInput, PulangError
-from ..nik import check_nik
-from ..pipeline import generate_case_document
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..letters.pipeline import generate_case_document
+from ..records import cases as records
+from ..records import validate as v
+from ..records.documents import CASE_KINDS, case_documents, index_entry
+from ..records.nik import check_nik
 from .auth import requires
 from .forms import ActionForm, AidForm, CaseForm
 from .i18n import KIND_LABELS, reason, reasons
@@ -61,7 +61,7 @@ def home():
 
 
 def _save_case(form: CaseForm, case_id: int | None):
-    """Create or update through service.cases; on refusal, put the reasons on the form.
+    """Create or update through service.records.cases; on refusal, put the reasons on the form.
     Returns (case, warnings) or None."""
     db = get_db()
     try:

@@ -13,7 +13,7 @@ from ..ceremonies import printjobs, records
 from ..ceremonies.printjobs import KINDS
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
 from .auth import requires
 from .i18n import reasons
 

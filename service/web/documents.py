@@ -5,11 +5,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import documents as records
 from ..api.documents import pdf_bytes, pdf_response, void_and_reindex
-from ..cases import get_case
 from ..errors import Conflict, InvalidInput
-from ..web_support import get_db, log
+from ..http.support import get_db, log
+from ..records import documents as records
+from ..records.cases import get_case
 from .auth import requires
 from .cases import usernames
 from .forms import VoidForm

@@ -2,19 +2,25 @@
 
 Forms check only what the browser can get wrong on its own (a missing field, an amount
 that is not a number); the rules of the domain (NIK, dates, lengths, duplicates) stay in
-service.cases and friends, whose reasons the views show on the fields.
+service.records.cases and friends, whose reasons the views show on the fields.
 """
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..auth.roles import ROLES
-from ..formats import parse_rupiah
+from ..records.formats import parse_rupiah
 from .i18n import AID_LABELS, KIND_LABELS, ROLE_LABELS
 
 NEW_FACILITY = "__new__"
@@ -26,7 +32,7 @@ def required():
 
 class Needed:
     """Marks a field the record layer requires (the page shows the asterisk) without
-    checking it here: service.cases says what is missing, all fields at once."""
+    checking it here: service.records.cases says what is missing, all fields at once."""
 
     field_flags = {"required": True}
 
@@ -80,7 +86,7 @@ class CaseForm(FlaskForm):
                                         + [(NEW_FACILITY, _l("Lokasi baru (ketik di bawah)…"))])
 
     def record(self) -> dict:
-        """What service.cases takes (the same fields the API takes)."""
+        """What service.records.cases takes (the same fields the API takes)."""
         data = {name: (getattr(self, name).data or "") for name in self.TEXT_FIELDS}
         typed = (self.new_facility.data or "").strip()
         chosen = self.facility.data if self.facility.data != NEW_FACILITY else ""

@@ -11,11 +11,12 @@ import datetime as dt
 import re
 
 from babel.dates import format_date, format_datetime
-from flask_babel import Babel, get_locale, gettext, lazy_gettext as _l
+from flask_babel import Babel, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import formats
 from ..clock import OFFICE_TZ
+from ..records import formats
 
 LOCALES = ("id", "en")
 LOCALE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}

@@ -9,16 +9,17 @@ import os
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
+from ..http.support import get_db, log, runtime
 from ..office_tools import import_flow, imports
 from ..office_tools.messages import describe
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
-from ..web_support import get_db, log, runtime
 from .auth import requires
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")

@@ -1,7 +1,7 @@
 """The office's settings page (admin only): letterhead, officials with their NIP, letter
 number patterns, the case-number prefix, and the letterhead logo.
 
-Settings live in the database (service.office); the logo at settings.logo_path, where the
+Settings live in the database (service.records.office); the logo at settings.logo_path, where the
 pipeline looks for it.
 """
 
@@ -12,16 +12,17 @@ import re
 import tempfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from PIL import Image, UnidentifiedImageError
 from wtforms import StringField
 
-from .. import office
-from .. import validate as v
 from ..errors import InvalidInput
-from ..numbering import check_pattern, format_number
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records import office
+from ..records import validate as v
+from ..records.numbering import check_pattern, format_number
 from .auth import requires
 from .forms import LogoForm
 from .i18n import KIND_LABELS, reason

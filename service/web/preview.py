@@ -9,7 +9,7 @@ import io
 
 import pypdfium2 as pdfium
 
-from ..pdftext import PDFIUM
+from ..letters.pdftext import PDFIUM
 
 WIDTH = 900  # pixels: sharp on a 1366-wide screen, small enough to send quickly
 

@@ -1,15 +1,15 @@
 """Retention on the case page: a supervisor closes a case and, once the retention period
-has passed, anonymises it (the rules are in service/retention.py; the API's routes share
+has passed, anonymises it (the rules are in service/records/retention.py; the API's routes share
 them). Both buttons post the CSRF token only."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import retention
 from ..api.retention import anonymise as anonymise_case
 from ..errors import Conflict
-from ..web_support import get_db, log, runtime
+from ..http.support import get_db, log, runtime
+from ..records import retention
 from .auth import requires
 
 bp = Blueprint("retention", __name__)

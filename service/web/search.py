@@ -11,8 +11,8 @@ from markupsafe import Markup
 
 from ..api.search import run_search
 from ..errors import InvalidInput
-from ..formats import nik_mask
-from ..web_support import get_db
+from ..http.support import get_db
+from ..records.formats import nik_mask
 from .auth import requires
 from .cases import facility_names
 from .forms import SearchForm

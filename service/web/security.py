@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ..web_support import log, runtime
+from ..http.support import log, runtime
 from .auth import login_manager, wants_json
 
 # The only endpoints an anonymous visitor may reach (API.md): sign-in, static files, the

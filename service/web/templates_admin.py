@@ -3,18 +3,20 @@ new version and read what is wrong with it, compare its preview with the current
 activate it (or an older one again), and look up the names a template may use."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
 from ..api.templates import docx_download
-from ..office import DOCUMENT_KINDS
-from ..office_tools import catalogue, template_versions as versions
+from ..http.support import get_db, log, runtime
+from ..office_tools import catalogue
+from ..office_tools import template_versions as versions
 from ..office_tools.messages import describe
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
-from ..web_support import get_db, log, runtime
+from ..records.office import DOCUMENT_KINDS
 from .auth import requires
 from .forms import choices
 from .i18n import KIND_LABELS

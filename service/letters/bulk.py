@@ -1,8 +1,8 @@
-"""Making many letters of one template at once: the bulk version of service/pipeline.py.
+"""Making many letters of one template at once: the bulk version of service/letters/pipeline.py.
 
     (numbers already reserved: pending rows) → render ONE combined .docx (one docxtpl pass)
     → convert it ONCE (warm pool, bookmarks → named destinations) → split and verify
-    → stamp each letter (cpu.py: split and stamps run in two processes)
+    → stamp each letter (processes.py: split and stamps run in two processes)
     → store each file → mark all valid in ONE transaction → index all in ONE commit
 
 LibreOffice's cost is per document, not per page, so one conversion of 100 letters
@@ -20,15 +20,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import faults, pipeline, templates_registry
-from ..convert import ConversionError, QueueFull
+from .. import faults
 from ..db import write_transaction
-from ..documents import get_document
-from ..pdftext import extract_text
-from ..render import render_docx
-from ..storage import relative_path, sha256_bytes
-from . import cpu
+from ..records import templates
+from ..records.documents import get_document
+from ..records.storage import relative_path, sha256_bytes
+from . import pipeline, processes
 from .combine import NotCombinable, combined_template
+from .convert import ConversionError, QueueFull
+from .pdftext import extract_text
+from .render import render_docx
 from .split import SplitError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def make(runtime, db, template: dict, letters: list[Letter], *, base_url: str,
     if not letters:
         return []
     timings = {} if timings is None else timings
-    source = templates_registry.resolve(runtime.settings, template)
+    source = templates.resolve(runtime.settings, template)
     stamps = [(letter.doc["number"], f"{base_url}/v/{letter.doc['token']}") for letter in letters]
     started = time.perf_counter()
     try:
@@ -130,10 +131,10 @@ def _combined(runtime, source, letters: list[Letter], stamps, timings: dict) -> 
         _convert(runtime, docx, pdf, bookmarks=True)
         timings["lo_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        pieces = cpu.run(cpu.cut, pdf.read_bytes(), [number for number, _ in stamps])
+        pieces = processes.run(processes.cut, pdf.read_bytes(), [number for number, _ in stamps])
         timings["cut_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        made = cpu.stamp_all([(piece, number, url, text)
+        made = processes.stamp_all([(piece, number, url, text)
                               for (piece, _, text), (number, url) in zip(pieces, stamps)])
         timings["stamp_s"] = time.perf_counter() - started
         return made
@@ -157,7 +158,7 @@ def _one_by_one(runtime, source, letters: list[Letter], stamps) -> list[tuple]:
     workers = runtime.pool.size if runtime.pool is not None else 1
     with ThreadPoolExecutor(workers) as ex:
         pdfs = list(ex.map(one, letters))
-    return cpu.stamp_all([(pdf, number, url, None) for pdf, (number, url) in zip(pdfs, stamps)])
+    return processes.stamp_all([(pdf, number, url, None) for pdf, (number, url) in zip(pdfs, stamps)])
 
 
 def _convert(runtime, docx, pdf, *, bookmarks: bool = False) -> None:

@@ -9,8 +9,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .clock import now_iso
-from .db import write_transaction
+from ..clock import now_iso
+from ..db import write_transaction
 
 GENESIS = "0" * 64
 _FIELDS = ("at", "user_id", "username", "action", "target_type", "target_id", "detail", "ip")

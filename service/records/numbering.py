@@ -9,7 +9,7 @@ number once handed out is never handed out again.
 import datetime as dt
 import string
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 from .formats import romawi
 
 PATTERN_FIELDS = {"code", "seq", "unit", "month", "month_roman", "year", "kind"}

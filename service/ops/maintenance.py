@@ -4,11 +4,11 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 
-from .cases import get_case
-from .clock import now_iso
-from .documents import index_entry, searchable_text
-from .pdftext import extract_text
-from .storage import relative_path, sha256_file
+from ..clock import now_iso
+from ..letters.pdftext import extract_text
+from ..records.cases import get_case
+from ..records.documents import index_entry, searchable_text
+from ..records.storage import relative_path, sha256_file
 
 _LISTED = "('valid', 'void', 'superseded')"
 # Listed documents the index should hold: not destroyed by retention, not of an

@@ -5,8 +5,8 @@ product was built from. Deterministic: the same archive every time."""
 import datetime as dt
 import random
 
-from . import office
-from .cases import add_aid, create_case
+from ..records import office
+from ..records.cases import add_aid, create_case
 
 FACILITIES = ("Eks Lokalisasi Payo Sigadung", "Rumah Singgah Dinas Sosial Kota Jambi")
 FIRST = ("Sulastri", "Nurhayati", "Siti Aminah", "Sri Wahyuni", "Dewi Lestari", "Yuliana",
@@ -80,7 +80,7 @@ def load(db, user: dict | None, *, count: int = 80) -> list[int]:
 
 def _past_ceremony(db, case_ids: list[int], user) -> None:
     """The release of 12 women last July, as the Jambi reports describe one."""
-    from .ceremonies import records
+    from ..ceremonies import records
     records.create(db, {
         "title": "Pelepasan Penerima Manfaat Eks Lokalisasi Payo Sigadung Tahap I",
         "date": dt.date(dt.date.today().year - 1, 7, 31).isoformat(),

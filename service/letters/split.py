@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from ..pdftext import page_texts
 from .combine import BOOKMARK
+from .pdftext import page_texts
 
 # Catalog entries that make a piece the same kind of file as the whole (PDF/A-2b): its
 # output intent and XMP metadata. The structure tree is not carried over: it describes

@@ -7,7 +7,7 @@ import logging
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .errors import PulangError
+from ..errors import PulangError
 
 log = logging.getLogger("pulang")
 

@@ -2,7 +2,7 @@
 
 from flask import current_app, g, request
 
-from . import audit
+from ..records import audit
 
 
 def runtime():

@@ -13,17 +13,18 @@ import datetime as dt
 import secrets
 import uuid
 
-from . import faults, numbering, office, templates_registry
-from .cases import aid_items, get_case
-from .clock import now_iso, office_today
+from .. import faults
+from ..clock import now_iso, office_today
+from ..db import write_transaction
+from ..errors import Conflict, InvalidInput, PulangError
+from ..records import numbering, office, templates
+from ..records.cases import aid_items, get_case
+from ..records.documents import CASE_KINDS, get_document, index_entry
+from ..records.storage import relative_path, sha256_bytes, write_atomic
 from .context import document_context
-from .db import write_transaction
-from .documents import CASE_KINDS, get_document, index_entry
-from .errors import Conflict, InvalidInput, PulangError
 from .pdftext import extract_text
 from .render import render_docx
 from .stamp import stamp_pdf
-from .storage import relative_path, sha256_bytes, write_atomic
 
 
 def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
@@ -104,7 +105,7 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
         raise InvalidInput("a receipt needs at least one aid item",
                            fields={"kind": "no aid items recorded on this case"})
     settings = office.get_all(db)
-    template = templates_registry.active(db, kind)
+    template = templates.active(db, kind)
     issued_on = office_today()
     doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
                   user=user, issued_on=issued_on)
@@ -113,7 +114,7 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
     try:
         context = document_context(db, case, settings, number=doc["number"], issued_on=issued_on)
         logo = runtime.settings.logo_path
-        render_docx(templates_registry.resolve(runtime.settings, template), context, docx,
+        render_docx(templates.resolve(runtime.settings, template), context, docx,
                     logo=logo if logo.exists() else None)
         faults.point("after_render")
         runtime.convert(docx, raw_pdf)

@@ -20,11 +20,20 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from ..pdftext import extract_text
 from ..search import SearchIndex
-from ..stamp import stamp_pdf
-from .leases import start_time
+from .pdftext import extract_text
 from .split import split
+from .stamp import stamp_pdf
+
+
+def start_time(pid: int) -> str | None:
+    """When the process started (clock ticks since boot), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
 
 log = logging.getLogger(__name__)
 PROCESSES = 2
@@ -80,7 +89,7 @@ def _executor() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["service.ceremonies.cpu"])
+            context.set_forkserver_preload(["service.letters.processes"])
             me = os.getpid()
             _pool = ProcessPoolExecutor(PROCESSES, mp_context=context, initializer=_watch,
                                         initargs=(me, start_time(me)))

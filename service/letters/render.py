@@ -14,8 +14,8 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import PulangError
-from .formats import FILTERS
+from ..errors import PulangError
+from ..records.formats import FILTERS
 
 
 class RenderError(PulangError):

@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from .clock import now_iso
-from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotFound
-from .search import IndexEntry
+from ..clock import now_iso
+from ..db import write_transaction
+from ..errors import Conflict, InvalidInput, NotFound
+from ..search import IndexEntry
 from . import validate as v
 
 CASE_KINDS = ("pledge", "aid_receipt", "release_report")

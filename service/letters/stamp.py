@@ -49,7 +49,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
-from .errors import PulangError
+from ..errors import PulangError
 
 __all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count"]
 

@@ -6,10 +6,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from . import db as database
-from .errors import Conflict
+from .. import db as database
+from ..errors import Conflict
+from ..search import SearchIndex
 from .maintenance import reindex
-from .search import SearchIndex
 
 
 def make_backup(settings, target) -> dict:

@@ -2,10 +2,11 @@
 
 import datetime as dt
 
-from . import numbering, office, validate as v
-from .clock import now_iso
-from .db import write_transaction
-from .errors import Conflict, InvalidInput, NotFound
+from ..clock import now_iso
+from ..db import write_transaction
+from ..errors import Conflict, InvalidInput, NotFound
+from . import numbering, office
+from . import validate as v
 from .nik import check_nik
 
 CASE_FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address",

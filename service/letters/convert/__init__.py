@@ -10,7 +10,7 @@ else is hex-escaped ("letter_1" → "letter5F1", "a.b" → "a2Eb"). Name bookmar
 [A-Za-z0-9-] only if you look them up by name in the PDF.
 """
 
-from ..errors import PulangError
+from ...errors import PulangError
 
 
 class ConversionError(PulangError):

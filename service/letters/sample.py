@@ -7,8 +7,8 @@ with these renders with real data too.
 
 import datetime as dt
 
-from .cases import AID_KINDS  # the seven aid kinds, in roster order, with labels
-from .formats import nik_mask
+from ..records.cases import AID_KINDS  # the seven aid kinds, in roster order, with labels
+from ..records.formats import nik_mask
 
 OFFICE = {
     "name": "DINAS SOSIAL",

@@ -1,6 +1,6 @@
 """Build the product's default Word templates with python-docx.
 
-    .venv/bin/python -m service.template_maker templates/
+    .venv/bin/python -m tools.build_templates templates/
 
 writes pledge.docx, aid_receipt.docx, release_report.docx, aid_roster.docx and
 ceremony_report.docx. The files are plain Word documents a clerk can open and edit:
@@ -123,7 +123,7 @@ def new_document(title: str, *, landscape: bool = False) -> Document:
     props.title = title
     props.subject = "Templat surat Pulang"
     props.author = props.last_modified_by = "Pulang"
-    props.comments = "Dibuat oleh service.template_maker; lihat docs/templates.md"
+    props.comments = "Dibuat oleh tools.build_templates; lihat docs/templates.md"
     props.keywords = ""
     props.category = ""
     props.created = props.modified = FIXED_TIME

@@ -11,7 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import ConversionError, ConversionTimeout, ConverterUnavailable, looks_like_pdf, pdf_filter_data
+from . import (
+    ConversionError,
+    ConversionTimeout,
+    ConverterUnavailable,
+    looks_like_pdf,
+    pdf_filter_data,
+)
 
 
 def _group(pgid: int) -> list[tuple[int, int, str]]:

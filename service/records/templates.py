@@ -6,8 +6,8 @@ versions (kept under the archive); every document records the version and hash t
 
 from pathlib import Path
 
-from .clock import now_iso
-from .errors import NotFound
+from ..clock import now_iso
+from ..errors import NotFound
 from .office import DOCUMENT_KINDS
 from .storage import sha256_file
 

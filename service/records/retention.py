@@ -10,11 +10,11 @@ letter number ever disappears from the register. See docs/decisions.md (issue 5)
 
 import datetime as dt
 
+from ..clock import now_iso, office_today
+from ..db import write_transaction
+from ..errors import Conflict
 from .cases import get_case
-from .clock import now_iso, office_today
-from .db import write_transaction
 from .documents import index_entry, searchable_text
-from .errors import Conflict
 from .storage import relative_path
 
 KEPT_KINDS = ("aid_receipt",)  # kept for audit (BPK, Inspektorat) when a case is anonymised
@@ -88,7 +88,7 @@ def anonymise_case(db, archive, index, case_id: int, *, years: int) -> dict:
 
 def kept_receipt(db, doc_id: int) -> dict:
     """A receipt kept from an anonymised case (for auditors), or NotFound."""
-    from .errors import NotFound
+    from ..errors import NotFound
     rows = list(db.query(
         "SELECT documents.* FROM documents JOIN cases ON cases.id = documents.case_id "
         "WHERE documents.id = ? AND cases.status = 'anonymised' AND documents.kind IN "

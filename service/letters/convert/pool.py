@@ -23,8 +23,14 @@ from pathlib import Path
 
 from unoserver.client import UnoClient
 
-from . import (ConversionError, ConversionTimeout, ConverterUnavailable, QueueFull,
-               looks_like_pdf, pdf_filter_data)
+from . import (
+    ConversionError,
+    ConversionTimeout,
+    ConverterUnavailable,
+    QueueFull,
+    looks_like_pdf,
+    pdf_filter_data,
+)
 from .cli import kill_process_group, soffice_path
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@ office's own templates keep working from one version of the product to the next.
 
 import datetime as dt
 
-from .cases import aid_items
-from .formats import as_date, nik_mask
+from ..records.cases import aid_items
+from ..records.formats import as_date, nik_mask
 
 
 def case_context(case: dict, items: list[dict]) -> dict:

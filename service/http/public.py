@@ -3,10 +3,10 @@ and the health check. Neither shows a name or a NIK."""
 
 from flask import Blueprint, jsonify, render_template, request
 
-from .documents import KIND_LABELS, by_token
-from .errors import NotFound
-from .office import get_all
-from .web_support import get_db, runtime
+from ..errors import NotFound
+from ..records.documents import KIND_LABELS, by_token
+from ..records.office import get_all
+from .support import get_db, runtime
 
 bp = Blueprint("public", __name__)
 
