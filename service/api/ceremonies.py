@@ -1,42 +1,15 @@
 """Ceremonies and their print jobs (contract: ../shared/API.md; additions in docs/api.md)."""
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 
 from ..ceremonies import printer, printjobs, records
-from ..ceremonies.assemble import read_result
 from ..ceremonies.queue import queue_for
-from ..clock import now_iso
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
+from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
-from ..records.documents import public_view
-from ..records.formats import nik_mask
+from ..http.views import ceremony_view, job_options, job_view
 from . import bp
 from .auth import json_body, requires
-
-
-def ceremony_view(db, ceremony: dict) -> dict:
-    base = runtime().settings.base_url
-    cases = records.cases(db, ceremony["id"])
-    totals = dict(db.execute(
-        "SELECT case_id, SUM(amount) FROM aid_items WHERE case_id IN "
-        "(SELECT case_id FROM ceremony_cases WHERE ceremony_id = ?) GROUP BY case_id",
-        [ceremony["id"]]).fetchall())
-    documents = db.query(
-        "SELECT documents.* FROM ceremony_documents JOIN documents ON documents.id = "
-        "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
-        "ceremony_documents.case_id IS NULL AND documents.status IN ('valid', 'void', 'superseded') "
-        "ORDER BY documents.id DESC", [ceremony["id"]])
-    return {
-        **{k: ceremony[k] for k in ("id", "title", "date", "place", "officials",
-                                    "created_at", "updated_at")},
-        "cases": [{"case_id": c["id"], "case_number": c["case_number"],
-                   "full_name": c["full_name"], "nik_masked": nik_mask(c["nik"]) if c["nik"] else "-",
-                   "origin_region": c["origin_region"], "destination": c["destination"],
-                   "facility": c["facility"], "status": c["status"],
-                   "aid_total": totals.get(c["id"], 0)} for c in cases],
-        "documents": [public_view(d, base) for d in documents],
-        "jobs": [printjobs.view(j) for j in printjobs.for_ceremony(db, ceremony["id"])],
-    }
 
 
 @bp.post("/ceremonies")
@@ -129,18 +102,6 @@ def print_ceremony(ceremony_id):
     return response, 202
 
 
-def job_options(job: dict) -> dict:
-    return {k: job["options"][k] for k in ("kinds", "copies", "duplex", "order")}
-
-
-def job_view(job: dict) -> dict:
-    settings = runtime().settings
-    view = printjobs.view(job)
-    view["printer"] = {**printer.availability(settings), "request_id": job["printer_job"],
-                       "state": printer.state(settings, job["printer_job"])}
-    return view
-
-
 @bp.get("/jobs/<int:job_id>")
 @requires("ceremony.read")
 def get_job(job_id):
@@ -157,21 +118,7 @@ def _finished(db, job_id: int) -> dict:
 @bp.get("/jobs/<int:job_id>/result")
 @requires("document.read")
 def job_result(job_id):
-    return result_response(_finished(get_db(), job_id))
-
-
-def result_response(job: dict) -> Response:
-    """A finished job's merged PDF, audited; named by job id, never by a person.
-    Shared with the web's print-job page."""
-    try:
-        data = read_result(runtime(), job)
-    except FileNotFoundError:
-        raise NotFound("the print file is missing; start the print again") from None
-    log("print.download", target_type="print_job", target_id=job["id"])
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = f'attachment; filename="print-job-{job["id"]}.pdf"'
-    return response
+    return print_result(_finished(get_db(), job_id))
 
 
 @bp.post("/jobs/<int:job_id>/send")
@@ -181,6 +128,6 @@ def send_to_printer(job_id):
     job = _finished(db, job_id)
     settings = runtime().settings
     request_id = printer.send(settings, settings.archive / job["result_path"], job_id)
-    db["print_jobs"].update(job_id, {"printer_job": request_id, "updated_at": now_iso()})
+    job = printjobs.sent_to_printer(db, job_id, request_id)
     log("print.send", target_type="print_job", target_id=job_id, detail={"printer": settings.printer})
-    return jsonify(job_view(printjobs.get(db, job_id))), 202
+    return jsonify(job_view(job)), 202

@@ -3,6 +3,7 @@
 from flask import g, jsonify, request
 
 from ..errors import InvalidInput
+from ..http.responses import import_report as report_download
 from ..http.support import get_db, log, runtime
 from ..office_tools import import_flow
 from ..office_tools.problems import Refused
@@ -39,4 +40,4 @@ def import_cases():
 @bp.get("/imports/<int:report_id>/report.csv")
 @requires("import")
 def import_report(report_id):
-    return import_flow.report_response(get_db(), report_id)
+    return report_download(report_id)

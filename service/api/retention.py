@@ -1,13 +1,14 @@
 """Retention under /api/v1: close a case, anonymise it after the retention period, and
 the kept aid receipts of anonymised cases for auditors (service/records/retention.py)."""
 
-from flask import g, jsonify
+from flask import jsonify
 
-from ..http.support import get_db, log, runtime
+from ..http.index_updates import anonymise_case as anonymise
+from ..http.responses import letter_pdf
+from ..http.support import get_db, log
 from ..records import retention
 from . import bp
 from .auth import requires
-from .documents import pdf_response
 
 
 @bp.post("/cases/<int:case_id>/close")
@@ -22,19 +23,7 @@ def close_case(case_id):
 @bp.post("/cases/<int:case_id>/anonymise")
 @requires("case.anonymise")
 def anonymise_case(case_id):
-    summary = anonymise(case_id, g.user)
-    return jsonify(summary)
-
-
-def anonymise(case_id: int, user: dict) -> dict:
-    """Shared with the web page."""
-    rt = runtime()
-    rt.flush_index()  # nothing queued for her may land in the index after the deletion
-    summary = retention.anonymise_case(get_db(), rt.settings.archive, rt.index, case_id,
-                                       years=rt.settings.retention_years)
-    log("case.anonymise", target_type="case", target_id=case_id,
-        detail={"destroyed": summary["destroyed"], "kept_for_audit": summary["kept_for_audit"]})
-    return summary
+    return jsonify(anonymise(case_id))
 
 
 @bp.get("/retention/documents/<int:doc_id>/pdf")
@@ -42,4 +31,4 @@ def anonymise(case_id: int, user: dict) -> dict:
 def kept_receipt_pdf(doc_id):
     doc = retention.kept_receipt(get_db(), doc_id)
     log("document.download", target_type="document", target_id=doc_id, detail={"kept": True})
-    return pdf_response(doc)
+    return letter_pdf(doc)

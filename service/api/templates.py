@@ -1,7 +1,8 @@
 """Template versions over the API (admin): list, download, upload, preview, activate."""
 
-from flask import Response, g, jsonify, request, send_file
+from flask import Response, g, jsonify, request
 
+from ..http.responses import template_docx
 from ..http.support import get_db, log, runtime
 from ..office_tools import template_versions as versions
 from ..office_tools.messages import as_json
@@ -9,8 +10,6 @@ from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
 from . import bp
 from .auth import requires
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _view(row: dict) -> dict:
@@ -53,14 +52,7 @@ def upload_template(kind):
 @bp.get("/templates/<kind>/<int:version>/docx")
 @requires("template.manage")
 def download_template(kind, version):
-    return docx_download(kind, version)
-
-
-def docx_download(kind: str, version: int):
-    """A template version's .docx as an attachment (shared with the web's template page)."""
-    row = versions.get_version(get_db(), kind, version)
-    return send_file(versions.docx_path(runtime().settings, row), mimetype=DOCX,
-                     as_attachment=True, download_name=f"{kind}-v{version}.docx", max_age=0)
+    return template_docx(kind, version)
 
 
 @bp.get("/templates/<kind>/<int:version>/preview.pdf")

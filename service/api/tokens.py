@@ -4,8 +4,7 @@ token: only its sha256 is stored) and revoke one. A new token is made with
 
 from flask import jsonify
 
-from ..auth.users import get_token, revoke_token
-from ..errors import NotFound
+from ..auth.users import get_token, revoke_token, tokens
 from ..http.support import get_db, log
 from . import bp
 from .auth import requires
@@ -16,11 +15,7 @@ _FIELDS = ("id", "user_id", "prefix", "created_at", "last_used_at", "revoked_at"
 @bp.get("/users/<int:user_id>/tokens")
 @requires("user.manage")
 def list_tokens(user_id):
-    db = get_db()
-    if not db["users"].count_where("id = ?", [user_id]):
-        raise NotFound("no such user")
-    rows = db["api_tokens"].rows_where("user_id = ?", [user_id], order_by="id DESC")
-    return jsonify({"tokens": [{k: r[k] for k in _FIELDS} for r in rows]})
+    return jsonify({"tokens": [{k: r[k] for k in _FIELDS} for r in tokens(get_db(), user_id)]})
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -30,5 +25,5 @@ def revoke(token_id):
     token = get_token(db, token_id)
     revoke_token(db, token_id)
     log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": token["user_id"]})
-    row = db["api_tokens"].get(token_id)
+    row = get_token(db, token_id)
     return jsonify({k: row[k] for k in _FIELDS})

@@ -63,6 +63,46 @@ def get_user(db, user_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_account(db, user_id: int) -> dict:
+    """Any account, active or not (what an admin manages), or NotFound."""
+    rows = list(db["users"].rows_where("id = ?", [user_id]))
+    if not rows:
+        raise NotFound("no such user")
+    return rows[0]
+
+
+def list_accounts(db) -> list[dict]:
+    """Every account, active first, with its count of live API tokens."""
+    return list(db.query(
+        "SELECT users.*, (SELECT count(*) FROM api_tokens WHERE user_id = users.id "
+        "AND revoked_at IS NULL) AS tokens FROM users ORDER BY active DESC, username COLLATE NOCASE"))
+
+
+def usernames(db) -> dict[int, str]:
+    """Every account's name by id (pages show who made or voided a letter)."""
+    return {row[0]: row[1] for row in db.execute("SELECT id, username FROM users")}
+
+
+def update_account(db, user_id: int, changes: dict) -> None:
+    """Set role, active or locale. Deactivating also stops the user's API tokens (they
+    need an active account)."""
+    db["users"].update(user_id, changes)
+
+
+def unlock(db, user_id: int) -> None:
+    """Lift a sign-in lock early and forget the failures that led to it."""
+    db["users"].update(user_id, {"failed_logins": 0, "locked_until": None})
+
+
+def reset_password(db, user_id: int) -> str:
+    """A new generated password (returned once, to be shown once). It also lifts a lock,
+    and ends the user's open sessions (the web session is tied to the password hash)."""
+    password = generate_password()
+    db["users"].update(user_id, {"password_hash": hash_password(password), "failed_logins": 0,
+                                 "locked_until": None})
+    return password
+
+
 def get_user_by_name(db, username: str) -> dict | None:
     rows = list(db["users"].rows_where("username = ? AND active = 1", [username]))
     return rows[0] if rows else None
@@ -98,6 +138,12 @@ def get_token(db, token_id: int) -> dict:
     if not rows:
         raise NotFound("no such token")
     return rows[0]
+
+
+def tokens(db, user_id: int) -> list[dict]:
+    """The account's token rows (prefix and dates; never the token), newest first."""
+    get_account(db, user_id)
+    return list(db["api_tokens"].rows_where("user_id = ?", [user_id], order_by="id DESC"))
 
 
 def revoke_token(db, token_id: int) -> None:

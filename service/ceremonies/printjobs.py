@@ -274,6 +274,12 @@ def fail(db, job_id: int, message: str) -> None:
                    "WHERE job_id = ?", [job_id])
 
 
+def sent_to_printer(db, job_id: int, request_id: str) -> dict:
+    """Record the printer's request id for the job (CUPS reports its state by it)."""
+    db["print_jobs"].update(job_id, {"printer_job": request_id, "updated_at": now_iso()})
+    return get(db, job_id)
+
+
 def unfinished(db) -> list[dict]:
     """Jobs to resume when a worker starts: queued or running, with their open chunks."""
     jobs = list(db.query("SELECT id FROM print_jobs WHERE state IN ('queued', 'running') ORDER BY id"))

@@ -193,6 +193,23 @@ def cases(db, ceremony_id: int) -> list[dict]:
     return list(rows)
 
 
+def aid_totals(db, ceremony_id: int) -> dict[int, int]:
+    """Each of the ceremony's cases' aid in rupiah, by case id (cases with none are absent)."""
+    return dict(db.execute(
+        "SELECT case_id, SUM(amount) FROM aid_items WHERE case_id IN "
+        "(SELECT case_id FROM ceremony_cases WHERE ceremony_id = ?) GROUP BY case_id",
+        [ceremony_id]).fetchall())
+
+
+def documents(db, ceremony_id: int) -> list[dict]:
+    """The ceremony's own documents (rosters, reports; not the women's letters), newest first."""
+    return list(db.query(
+        "SELECT documents.* FROM ceremony_documents JOIN documents ON documents.id = "
+        "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
+        "ceremony_documents.case_id IS NULL AND documents.status IN ('valid', 'void', 'superseded') "
+        "ORDER BY documents.id DESC", [ceremony_id]))
+
+
 def listing(db, limit: int = 100) -> list[dict]:
     return list(db.query(
         "SELECT ceremonies.id, title, date, place, COUNT(ceremony_cases.case_id) AS cases "

@@ -3,8 +3,6 @@ settle the mapping, analyse, and (on confirmation) commit, index and audit."""
 
 import json
 
-from flask import Response
-
 from ..errors import InvalidInput, NotFound
 from ..records import cases
 from ..records.documents import index_entry
@@ -51,11 +49,9 @@ def parse_json_field(raw, name: str, default):
         raise InvalidInput(f"{name} must be JSON", fields={name: "must be JSON"}) from None
 
 
-def report_response(db, report_id: int) -> Response:
-    """The kept report as a CSV download (row numbers and reasons, never names)."""
+def report(db, report_id: int) -> dict:
+    """An import's kept report row (row numbers, outcomes and reason codes), or NotFound."""
     rows = list(db["import_reports"].rows_where("id = ?", [report_id]))
     if not rows:
         raise NotFound("no such import")
-    return Response(imports.report_csv(rows[0]), mimetype="text/csv", headers={
-        "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="impor-{report_id}.csv"'})
+    return rows[0]

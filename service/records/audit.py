@@ -5,11 +5,12 @@ deleting any row breaks the chain from there on; `pulang audit verify` walks it.
 Details hold ids and codes, never a name or a NIK.
 """
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
-from ..clock import now_iso
+from ..clock import OFFICE_TZ, now_iso
 from ..db import write_transaction
 
 GENESIS = "0" * 64
@@ -61,3 +62,43 @@ def verify(db) -> tuple[int, ChainBreak | None]:
             return count, ChainBreak(row["id"], "entry was changed after it was written")
         prev = row["hash"]
     return count, None
+
+
+def usernames_and_actions(db) -> tuple[list[str], list[str]]:
+    """Who appears in the log, and which actions: what the log's filters offer."""
+    who = [r[0] for r in db.execute(
+        "SELECT DISTINCT username FROM audit_log WHERE username != '' ORDER BY username")]
+    what = [r[0] for r in db.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+    return who, what
+
+
+def _utc_bound(day: dt.date, *, end: bool) -> str:
+    """The office's calendar day as a UTC instant (entries are stored in UTC)."""
+    if end:
+        day += dt.timedelta(days=1)
+    moment = dt.datetime.combine(day, dt.time(), OFFICE_TZ).astimezone(dt.timezone.utc)
+    return moment.isoformat(timespec="microseconds")
+
+
+def entries(db, *, who: str = "", what: str = "", date_from: dt.date | None = None,
+            date_to: dt.date | None = None, limit: int, offset: int = 0) -> tuple[int, list[dict]]:
+    """(how many entries match, the page of them newest first). Dates are the office's
+    calendar days, both included."""
+    where, params = [], []
+    if who:
+        where.append("username = ?")
+        params.append(who)
+    if what:
+        where.append("action = ?")
+        params.append(what)
+    if date_from:
+        where.append("at >= ?")
+        params.append(_utc_bound(date_from, end=False))
+    if date_to:
+        where.append("at < ?")
+        params.append(_utc_bound(date_to, end=True))
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    total = db.execute(f"SELECT count(*) FROM audit_log {clause}", params).fetchone()[0]
+    rows = list(db.query(f"SELECT * FROM audit_log {clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+                         params + [limit, offset]))
+    return total, rows

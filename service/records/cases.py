@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from ..clock import now_iso
+from ..clock import now_iso, office_today
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
 from . import numbering, office
 from . import validate as v
+from .formats import nik_mask
 from .nik import check_nik
 
 CASE_FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address",
@@ -64,10 +65,34 @@ def facility_id(db, name: str) -> int:
     return db["facilities"].insert({"name": name, "created_at": now_iso()}).last_pk
 
 
-def _nik_owner(db, nik: str, except_id: int | None = None) -> int | None:
+def facility_names(db) -> list[str]:
+    return [row[0] for row in db.execute("SELECT name FROM facilities ORDER BY name COLLATE NOCASE")]
+
+
+def nik_owner(db, nik: str, except_id: int | None = None) -> int | None:
+    """The id of another case (not `except_id`, not anonymised) with this NIK, if any."""
     row = db.execute("SELECT id FROM cases WHERE nik = ? AND id IS NOT ? AND status != 'anonymised'",
                      [nik, except_id]).fetchone()
     return row[0] if row else None
+
+
+def _refuse_taken_nik(db, clean: dict, except_id: int | None = None) -> None:
+    """Conflict when the NIK is already on another case, unless `allow_duplicate` says
+    the clerk knows (the one rule for the form, the API and updates)."""
+    allow_duplicate = clean.pop("allow_duplicate", False)
+    owner = nik_owner(db, clean["nik"], except_id) if clean.get("nik") and not allow_duplicate else None
+    if owner:
+        raise Conflict("this NIK is already on another case",
+                       fields={"nik": "already recorded on another case"}, existing_case_id=owner)
+
+
+def masked_niks(db, case_ids: list[int]) -> dict[int, str]:
+    """The cases' NIKs masked as lists show them ('' for a case without one)."""
+    if not case_ids:
+        return {}
+    marks = ",".join("?" * len(case_ids))
+    rows = db.execute(f"SELECT id, nik FROM cases WHERE id IN ({marks})", case_ids)
+    return {row[0]: nik_mask(row[1]) if row[1] else "" for row in rows}
 
 
 def check_new_case(data: dict) -> tuple[dict, list[str]]:
@@ -76,15 +101,11 @@ def check_new_case(data: dict) -> tuple[dict, list[str]]:
     return _clean_case(data, partial=False)
 
 
-def nik_owner(db, nik: str) -> int | None:
-    return _nik_owner(db, nik)
-
-
 def insert_case(db, clean: dict, user: dict | None) -> int:
     """Inside a write transaction: record an already checked case; returns its id.
     Imports call this many times in one transaction."""
     now = now_iso()
-    year = dt.date.today().year
+    year = office_today().year
     prefix = office.get_all(db)["case_prefix"]
     seq = numbering.next_value(db, f"case:{prefix}", year)
     row = {k: clean.get(k, "") for k in CASE_FIELDS if k != "facility"}
@@ -98,14 +119,8 @@ def insert_case(db, clean: dict, user: dict | None) -> int:
 
 def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
     clean, warnings = _clean_case(data, partial=False)
-    allow_duplicate = clean.pop("allow_duplicate", False)
     with write_transaction(db):
-        if clean.get("nik") and not allow_duplicate:
-            owner = _nik_owner(db, clean["nik"])
-            if owner:
-                raise Conflict("this NIK is already on another case",
-                               fields={"nik": "already recorded on another case"},
-                               existing_case_id=owner)
+        _refuse_taken_nik(db, clean)
         case_id = insert_case(db, clean, user)
     return get_case(db, case_id), warnings
 
@@ -113,14 +128,8 @@ def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
 def update_case(db, case_id: int, data: dict) -> tuple[dict, list[str]]:
     current = get_case(db, case_id)
     clean, warnings = _clean_case(data, partial=True, current=current)
-    allow_duplicate = clean.pop("allow_duplicate", False)
     with write_transaction(db):
-        if clean.get("nik") and not allow_duplicate:
-            owner = _nik_owner(db, clean["nik"], except_id=case_id)
-            if owner:
-                raise Conflict("this NIK is already on another case",
-                               fields={"nik": "already recorded on another case"},
-                               existing_case_id=owner)
+        _refuse_taken_nik(db, clean, except_id=case_id)
         if "facility" in clean:
             clean["facility_id"] = facility_id(db, clean.pop("facility"))
         if clean:

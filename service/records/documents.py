@@ -44,6 +44,12 @@ def by_token(db, token: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def successor(db, doc_id: int) -> tuple | None:
+    """(id, number) of the listed document that replaced this one, if any."""
+    return db.execute("SELECT id, number FROM documents WHERE supersedes_id = ? AND status "
+                      "IN ('valid', 'void', 'superseded')", [doc_id]).fetchone()
+
+
 def void(db, doc_id: int, reason, user: dict) -> dict:
     try:
         reason = v.text(reason, max_len=500, required=True)

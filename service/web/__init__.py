@@ -2,7 +2,8 @@
 
 One blueprint per feature (auth, cases, documents, search, admin, office settings, audit
 log); this module wires them and the extensions they share into the app. The pages call
-the same record, pipeline and search functions as the JSON API; nothing here is a second
+the same record, pipeline and search functions as the JSON API, and share its downloads
+and views through service/http/; nothing here imports the API or is a second
 implementation of a rule.
 """
 
@@ -15,7 +16,6 @@ csrf = CSRFProtect()
 
 def init_app(app) -> None:
     """Register the web blueprints, sign-in and CSRF protection on `app`."""
-    from ..api import bp as api_bp
     from . import (
         admin,
         audit_log,
@@ -49,9 +49,6 @@ def init_app(app) -> None:
     auth.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
-    # The API authenticates by bearer token only and never reads the session cookie, so
-    # a forged cross-site request has no credentials to ride on.
-    csrf.exempt(api_bp)
     for module in (auth, cases, documents, search, admin, office_settings, audit_log,
                    templates_admin, exports, imports, retention, ceremonies):
         app.register_blueprint(module.bp)

@@ -9,28 +9,14 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.users import (
-    create_token,
-    create_user,
-    generate_password,
-    get_token,
-    hash_password,
-    revoke_token,
-)
-from ..errors import Conflict, InvalidInput, NotFound
+from ..auth import users as accounts
+from ..errors import Conflict, InvalidInput
 from ..http.support import get_db, log
 from .auth import requires
 from .forms import ActionForm, RoleForm, UserCreateForm
 from .i18n import reasons
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _user(db, user_id: int) -> dict:
-    rows = list(db["users"].rows_where("id = ?", [user_id]))
-    if not rows:
-        raise NotFound("no such user")
-    return rows[0]
 
 
 def _refuse_self(user: dict) -> bool:
@@ -43,7 +29,7 @@ def _refuse_self(user: dict) -> bool:
 
 
 def _change(db, user_id: int, changes: dict, action: str, message: str, detail=None) -> None:
-    db["users"].update(user_id, changes)
+    accounts.update_account(db, user_id, changes)
     log(action, target_type="user", target_id=user_id, detail=detail)
     flash(message, "success")
 
@@ -51,11 +37,8 @@ def _change(db, user_id: int, changes: dict, action: str, message: str, detail=N
 @bp.get("/users")
 @requires("user.manage")
 def users(form: UserCreateForm | None = None):
-    db = get_db()
-    rows = list(db.query(
-        "SELECT users.*, (SELECT count(*) FROM api_tokens WHERE user_id = users.id "
-        "AND revoked_at IS NULL) AS tokens FROM users ORDER BY active DESC, username COLLATE NOCASE"))
-    return render_template("web/admin/users.html", users=rows, form=form or UserCreateForm(formdata=None))
+    return render_template("web/admin/users.html", users=accounts.list_accounts(get_db()),
+                           form=form or UserCreateForm(formdata=None))
 
 
 @bp.post("/users")
@@ -63,9 +46,9 @@ def users(form: UserCreateForm | None = None):
 def create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        password = form.password.data or generate_password()
+        password = form.password.data or accounts.generate_password()
         try:
-            user = create_user(get_db(), form.username.data, form.role.data, password)
+            user = accounts.create_user(get_db(), form.username.data, form.role.data, password)
         except (InvalidInput, Conflict) as exc:
             for name, why in reasons(exc.fields).items():
                 getattr(form, name, form.username).errors = [why]
@@ -82,9 +65,8 @@ def create():
 @requires("user.manage")
 def user(user_id):
     db = get_db()
-    row = _user(db, user_id)
-    tokens = list(db["api_tokens"].rows_where("user_id = ?", [user_id], order_by="id DESC"))
-    return render_template("web/admin/user.html", user=row, tokens=tokens,
+    row = accounts.get_account(db, user_id)
+    return render_template("web/admin/user.html", user=row, tokens=accounts.tokens(db, user_id),
                            role_form=RoleForm(formdata=None, role=row["role"]),
                            action_form=ActionForm(formdata=None))
 
@@ -93,7 +75,7 @@ def user(user_id):
 @requires("user.manage")
 def change_role(user_id):
     db = get_db()
-    row = _user(db, user_id)
+    row = accounts.get_account(db, user_id)
     form = RoleForm()
     if form.validate_on_submit() and not _refuse_self(row) and form.role.data != row["role"]:
         _change(db, user_id, {"role": form.role.data}, "user.role", _("Peran diubah."),
@@ -105,7 +87,7 @@ def change_role(user_id):
 @requires("user.manage")
 def toggle_active(user_id):
     db = get_db()
-    row = _user(db, user_id)
+    row = accounts.get_account(db, user_id)
     if ActionForm().validate_on_submit() and not _refuse_self(row):
         # Deactivating also stops the user's API tokens (they need an active account).
         if row["active"]:
@@ -119,10 +101,11 @@ def toggle_active(user_id):
 @requires("user.manage")
 def unlock(user_id):
     db = get_db()
-    _user(db, user_id)
+    accounts.get_account(db, user_id)
     if ActionForm().validate_on_submit():
-        _change(db, user_id, {"failed_logins": 0, "locked_until": None}, "user.unlock",
-                _("Kunci akun dibuka."))
+        accounts.unlock(db, user_id)
+        log("user.unlock", target_type="user", target_id=user_id)
+        flash(_("Kunci akun dibuka."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -130,13 +113,10 @@ def unlock(user_id):
 @requires("user.manage")
 def reset_password(user_id):
     db = get_db()
-    row = _user(db, user_id)
+    row = accounts.get_account(db, user_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.user", user_id=user_id))
-    password = generate_password()
-    # A new password ends the user's open sessions (see auth.WebUser.get_id).
-    db["users"].update(user_id, {"password_hash": hash_password(password), "failed_logins": 0,
-                                 "locked_until": None})
+    password = accounts.reset_password(db, user_id)
     log("user.password_reset", target_type="user", target_id=user_id)
     return render_template("web/admin/once.html", user=row, password=password)
 
@@ -145,10 +125,10 @@ def reset_password(user_id):
 @requires("user.manage")
 def new_token(user_id):
     db = get_db()
-    row = _user(db, user_id)
+    row = accounts.get_account(db, user_id)
     if not ActionForm().validate_on_submit() or not row["active"]:
         return redirect(url_for("admin.user", user_id=user_id))
-    token = create_token(db, row["username"])
+    token = accounts.create_token(db, row["username"])
     log("token.create", target_type="user", target_id=user_id)
     return render_template("web/admin/once.html", user=row, token=token)
 
@@ -157,9 +137,9 @@ def new_token(user_id):
 @requires("user.manage")
 def revoke(token_id):
     db = get_db()
-    token = get_token(db, token_id)
+    token = accounts.get_token(db, token_id)
     if ActionForm().validate_on_submit():
-        revoke_token(db, token_id)
+        accounts.revoke_token(db, token_id)
         log("token.revoke", target_type="token", target_id=token_id, detail={"user_id": token["user_id"]})
         flash(_("Token dicabut."), "success")
     return redirect(url_for("admin.user", user_id=token["user_id"]))

@@ -1,12 +1,11 @@
 """Sign-in, sign-out, the language switch, and the permission check every page uses.
 
 Passwords are checked with argon2 (service.auth.users). Repeated failures are slowed in
-two ways: a rate limit per address (Flask-Limiter, in memory: it resets on restart) and a
-lock on the account after MAX_FAILURES consecutive failures (in the database, so it
-survives a restart); an admin can lift it early.
+two ways: a rate limit per address (Flask-Limiter, here, in memory: it resets on restart)
+and a lock on the account after consecutive failures (service.auth.login, in the
+database, so it survives a restart); an admin can lift it early.
 """
 
-import datetime as dt
 import functools
 import hashlib
 import time
@@ -18,9 +17,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from ..auth import login as attempts
 from ..auth.roles import allowed
-from ..auth.users import check_password, get_user, get_user_by_name
-from ..clock import now_iso
+from ..auth.users import check_password, get_user, get_user_by_name, update_account
 from ..errors import Forbidden
 from ..http.support import get_db, log
 from .forms import LanguageForm, LoginForm
@@ -30,8 +29,6 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 # Per address, failed attempts only: an office behind one NAT address shares it.
 ADDRESS_LIMIT = "20 per 15 minutes"
 
@@ -118,20 +115,9 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _locked(row: dict) -> bool:
-    return bool(row["locked_until"]) and row["locked_until"] > now_iso()
-
-
 def _record_failure(db, row: dict | None, reason: str) -> None:
     if row is not None and reason == "bad_password":
-        failures = row["failed_logins"] + 1
-        lock = None
-        if failures >= MAX_FAILURES:
-            lock = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(
-                timespec="microseconds")
-        db.execute("UPDATE users SET failed_logins = ?, locked_until = coalesce(?, locked_until) WHERE id = ?",
-                   [failures, lock, row["id"]])
-        db.commit()
+        attempts.record_failure(db, row)
     # An unknown name is not recorded: people type their password into the wrong box.
     log("login.failure", target_type="user", target_id=row["username"] if row else "",
         detail={"reason": reason})
@@ -147,18 +133,17 @@ def login():
         return render_template("web/login.html", form=form), 400 if form.is_submitted() else 200
     db = get_db()
     row = get_user_by_name(db, form.username.data.strip())
-    if row is not None and _locked(row):
+    if row is not None and attempts.locked(row):
         _record_failure(db, row, "locked")
         error = _("Akun ini dikunci sementara setelah %(n)d kali gagal masuk. Coba lagi dalam "
-                  "%(m)d menit, atau minta admin membukanya.", n=MAX_FAILURES, m=LOCK_MINUTES)
+                  "%(m)d menit, atau minta admin membukanya.", n=attempts.MAX_FAILURES,
+                  m=attempts.LOCK_MINUTES)
         return render_template("web/login.html", form=form, error=error), 401
     if not check_password(row, form.password.data):
         _record_failure(db, row, "bad_password" if row else "unknown_user")
         return render_template("web/login.html", form=form,
                                error=_("Nama pengguna atau kata sandi salah.")), 401
-    db.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
-               [now_iso(), row["id"]])
-    db.commit()
+    attempts.record_success(db, row)
     target = safe_next(request.args.get("next"))
     session.clear()  # a fresh session at sign-in: nothing carried over from before
     login_user(WebUser(row))
@@ -191,9 +176,7 @@ def logout():
 def language():
     form = LanguageForm()
     if form.validate_on_submit() and form.locale.data in LOCALES:
-        db = get_db()
-        db.execute("UPDATE users SET locale = ? WHERE id = ?", [form.locale.data, current_user.row["id"]])
-        db.commit()
+        update_account(get_db(), current_user.row["id"], {"locale": form.locale.data})
     return redirect(safe_next(form.next.data) or url_for("cases.home"))
 
 

@@ -13,7 +13,9 @@ from ..clock import office_today
 from ..errors import Conflict, InvalidInput, PulangError
 from ..http.support import get_db, log, runtime
 from ..letters.pipeline import generate_case_document
+from ..auth.users import usernames
 from ..records import cases as records
+from ..records import overview
 from ..records import validate as v
 from ..records.documents import CASE_KINDS, case_documents, index_entry
 from ..records.nik import check_nik
@@ -25,39 +27,15 @@ bp = Blueprint("cases", __name__)
 RECENT = 15
 
 
-def facility_names(db) -> list[str]:
-    return [row[0] for row in db.execute("SELECT name FROM facilities ORDER BY name COLLATE NOCASE")]
-
-
-def usernames(db) -> dict[int, str]:
-    return {row[0]: row[1] for row in db.execute("SELECT id, username FROM users")}
-
-
 @bp.get("/")
 @requires("case.read")
 def home():
     db = get_db()
-    recent = list(db.query(
-        """SELECT cases.id, case_number, full_name, nik, facilities.name AS facility,
-                  cases.created_at,
-                  max(cases.updated_at, coalesce((SELECT max(created_at) FROM documents
-                      WHERE case_id = cases.id AND status != 'failed'), '')) AS active_at,
-                  (SELECT count(*) FROM documents WHERE case_id = cases.id
-                      AND status = 'valid') AS letters
-           FROM cases JOIN facilities ON facilities.id = cases.facility_id
-           WHERE cases.status != 'anonymised'
-           ORDER BY active_at DESC LIMIT ?""", [RECENT]))
-    year = str(office_today().year)
-    stats = {
-        "cases": db.execute("SELECT count(*) FROM cases WHERE status != 'anonymised'").fetchone()[0],
-        "letters": db.execute("SELECT count(*) FROM documents WHERE status = 'valid' AND year = ?",
-                              [int(year)]).fetchone()[0],
-        "aid": db.execute("SELECT coalesce(sum(amount), 0) FROM aid_items JOIN cases ON cases.id = case_id "
-                          "WHERE cases.status != 'anonymised' AND substr(aid_items.created_at, 1, 4) = ?",
-                          [year]).fetchone()[0],
-    }
+    year = office_today().year
+    recent = overview.recent_cases(db, RECENT)
+    stats = overview.figures(db, year)
     log("case.list", detail={"shown": len(recent)})
-    return render_template("web/home.html", recent=recent, stats=stats, year=year)
+    return render_template("web/home.html", recent=recent, stats=stats, year=str(year))
 
 
 def _save_case(form: CaseForm, case_id: int | None):
@@ -85,7 +63,7 @@ def _save_case(form: CaseForm, case_id: int | None):
 def _case_form(case: dict | None):
     db = get_db()
     form = CaseForm(data=case)
-    form.set_facilities(facility_names(db))
+    form.set_facilities(records.facility_names(db))
     form.duplicate_of = None
     if form.validate_on_submit():
         saved = _save_case(form, case["id"] if case else None)
@@ -197,7 +175,7 @@ def check_nik_json():
               "warnings": [reason(w) for w in check.warnings], "existing_case": None}
     if check.value:
         except_id = data.get("case_id") if isinstance(data.get("case_id"), int) else None
-        owner = records._nik_owner(get_db(), check.value, except_id)
+        owner = records.nik_owner(get_db(), check.value, except_id)
         if owner:
             other = records.get_case(get_db(), owner)
             answer["existing_case"] = {"id": owner, "case_number": other["case_number"],

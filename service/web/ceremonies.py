@@ -8,12 +8,13 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api.ceremonies import ceremony_view, job_view, result_response
 from ..ceremonies import printjobs, records
 from ..ceremonies.printjobs import KINDS
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
+from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
+from ..http.views import ceremony_view, job_view
 from .auth import requires
 from .i18n import reasons
 
@@ -133,4 +134,4 @@ def result(job_id):
     if found["state"] != "done":
         flash(_("Cetakan belum selesai."), "warning")
         return redirect(url_for("ceremonies.job", job_id=job_id))
-    return result_response(found)
+    return print_result(found)

@@ -5,13 +5,14 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api.documents import pdf_bytes, pdf_response, void_and_reindex
+from ..auth.users import usernames
 from ..errors import Conflict, InvalidInput
+from ..http.index_updates import void_document
+from ..http.responses import letter_pdf, pdf_bytes
 from ..http.support import get_db, log
 from ..records import documents as records
 from ..records.cases import get_case
 from .auth import requires
-from .cases import usernames
 from .forms import VoidForm
 from .i18n import reasons
 from .preview import first_page_png
@@ -26,10 +27,9 @@ def view(doc_id, void_form: VoidForm | None = None):
     doc = records.get_document(db, doc_id)
     case = get_case(db, doc["case_id"]) if doc["case_id"] else None
     log("document.read", target_type="document", target_id=doc_id)
-    successor = db.execute("SELECT id, number FROM documents WHERE supersedes_id = ? AND status "
-                           "IN ('valid', 'void', 'superseded')", [doc_id]).fetchone()
     return render_template("web/document.html", doc=doc, case=case, users=usernames(db),
-                           successor=successor, void_form=void_form or VoidForm(formdata=None))
+                           successor=records.successor(db, doc_id),
+                           void_form=void_form or VoidForm(formdata=None))
 
 
 @bp.get("/documents/<int:doc_id>/preview.png")
@@ -47,7 +47,7 @@ def pdf(doc_id):
     """Opens in the browser's viewer, to print."""
     doc = records.get_document(get_db(), doc_id)
     log("document.download", target_type="document", target_id=doc_id, detail={"as": "inline"})
-    return pdf_response(doc)
+    return letter_pdf(doc)
 
 
 @bp.get("/documents/<int:doc_id>/download")
@@ -55,10 +55,7 @@ def pdf(doc_id):
 def download(doc_id):
     doc = records.get_document(get_db(), doc_id)
     log("document.download", target_type="document", target_id=doc_id, detail={"as": "attachment"})
-    response = pdf_response(doc)
-    response.headers["Content-Disposition"] = response.headers["Content-Disposition"].replace(
-        "inline", "attachment", 1)
-    return response
+    return letter_pdf(doc, "attachment")
 
 
 @bp.post("/documents/<int:doc_id>/void")
@@ -68,7 +65,7 @@ def void(doc_id):
     if not form.validate_on_submit():
         return view(doc_id, void_form=form), 400
     try:
-        doc = void_and_reindex(get_db(), doc_id, form.reason.data, current_user.row)
+        doc = void_document(get_db(), doc_id, form.reason.data, current_user.row)
     except InvalidInput as exc:
         form.reason.errors = list(reasons(exc.fields).values())
         return view(doc_id, void_form=form), 400

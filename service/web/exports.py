@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ..api.exports import export_response
+from ..http.responses import export_list
 from ..office_tools.exports import FORMATS, LISTS
 from .auth import requires
 
@@ -19,4 +19,4 @@ def index():
 @bp.get("/<what>.<fmt>")
 @requires("export")
 def download(what, fmt):
-    return export_response(what, fmt, request.args.get("full") == "1", current_user.role)
+    return export_list(what, fmt, request.args.get("full") == "1", current_user.role)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
+from ..http.responses import import_report
 from ..http.support import get_db, log, runtime
 from ..office_tools import import_flow, imports
 from ..office_tools.messages import describe
@@ -124,4 +125,4 @@ def confirm():
 @bp.get("/<int:report_id>/report.csv")
 @requires("import")
 def report(report_id):
-    return import_flow.report_response(get_db(), report_id)
+    return import_report(report_id)

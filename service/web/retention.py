@@ -4,9 +4,8 @@ them). Both buttons post the CSRF token only."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from ..api.retention import anonymise as anonymise_case
+from ..http.index_updates import anonymise_case
 from ..errors import Conflict
 from ..http.support import get_db, log, runtime
 from ..records import retention
@@ -38,7 +37,7 @@ def close(case_id):
 @requires("case.anonymise")
 def anonymise(case_id):
     try:
-        summary = anonymise_case(case_id, current_user.row)
+        summary = anonymise_case(case_id)
     except Conflict:
         flash(_("Kasus ini belum dapat dianonimkan: hanya kasus yang ditutup, setelah masa retensi berakhir."), "error")
         return redirect(url_for("cases.view", case_id=case_id))

@@ -2,32 +2,23 @@
 the browser's history or a server log; results are rendered in the POST's answer rather
 than redirected to (a redirect would have to carry the query somewhere).
 
-The search itself (and its audit entry, without the query text) is the API's
-run_search, so the two can never disagree.
+The search itself (and its audit entry, without the query text) is the one the API runs
+(service/http/search.py), so the two can never disagree.
 """
 
 from flask import Blueprint, render_template
 from markupsafe import Markup
 
-from ..api.search import run_search
 from ..errors import InvalidInput
+from ..http.search import run_search
 from ..http.support import get_db
-from ..records.formats import nik_mask
+from ..records.cases import facility_names, masked_niks
 from .auth import requires
-from .cases import facility_names
 from .forms import SearchForm
 from .i18n import reasons
 
 bp = Blueprint("search", __name__)
 PAGE_SIZE = 20  # the index's page length
-
-
-def _masked_niks(db, case_ids: list[int]) -> dict[int, str]:
-    if not case_ids:
-        return {}
-    marks = ",".join("?" * len(case_ids))
-    rows = db.execute(f"SELECT id, nik FROM cases WHERE id IN ({marks})", case_ids)
-    return {row[0]: nik_mask(row[1]) if row[1] else "" for row in rows}
 
 
 def _page(value) -> int:
@@ -52,7 +43,7 @@ def search():
             for name, why in reasons(exc.fields).items():
                 getattr(form, names.get(name, name), form.q).errors = [why]
         else:
-            niks = _masked_niks(db, [hit["case_id"] for hit in found["results"]])
+            niks = masked_niks(db, [hit["case_id"] for hit in found["results"]])
             for hit in found["results"]:
                 hit["nik_masked"] = niks.get(hit["case_id"], "")
                 # The index escapes every snippet and adds only <mark>.

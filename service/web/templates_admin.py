@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
-from ..api.templates import docx_download
+from ..http.responses import template_docx
 from ..http.support import get_db, log, runtime
 from ..office_tools import catalogue
 from ..office_tools import template_versions as versions
@@ -93,7 +93,7 @@ def preview(kind, version):
 @bp.get("/<kind>/<int:version>/docx")
 @requires("template.manage")
 def download(kind, version):
-    return docx_download(kind, version)
+    return template_docx(kind, version)
 
 
 @bp.post("/<kind>/<int:version>/activate")

@@ -1,0 +1,56 @@
+"""The shapes of a case, a ceremony and a print job as the API returns them and the
+pages show them (contract: ../shared/API.md). Built from record functions; nothing here
+reads the database itself."""
+
+from ..ceremonies import printer, printjobs
+from ..ceremonies import records as ceremonies
+from ..records import cases
+from ..records.documents import case_documents, public_view
+from ..records.formats import nik_mask
+from .support import runtime
+
+_CASE_FIELDS = ("id", "case_number", "full_name", "nik", "birth_place", "birth_date",
+                "origin_address", "origin_region", "facility", "notes", "status",
+                "created_at", "updated_at")
+_AID_FIELDS = ("id", "kind", "label", "amount", "source", "description", "created_at")
+_CEREMONY_FIELDS = ("id", "title", "date", "place", "officials", "created_at", "updated_at")
+
+
+def case_view(db, case: dict, warnings=()) -> dict:
+    view = {k: case[k] for k in _CASE_FIELDS}
+    items = cases.aid_items(db, case["id"])
+    view["aid_items"] = [{k: i[k] for k in _AID_FIELDS} for i in items]
+    view["aid_total"] = sum(i["amount"] for i in items)
+    base = runtime().settings.base_url
+    view["documents"] = [public_view(d, base) for d in case_documents(db, case["id"])]
+    view["warnings"] = list(warnings)
+    return view
+
+
+def ceremony_view(db, ceremony: dict) -> dict:
+    base = runtime().settings.base_url
+    totals = ceremonies.aid_totals(db, ceremony["id"])
+    return {
+        **{k: ceremony[k] for k in _CEREMONY_FIELDS},
+        "cases": [{"case_id": c["id"], "case_number": c["case_number"],
+                   "full_name": c["full_name"], "nik_masked": nik_mask(c["nik"]) if c["nik"] else "-",
+                   "origin_region": c["origin_region"], "destination": c["destination"],
+                   "facility": c["facility"], "status": c["status"],
+                   "aid_total": totals.get(c["id"], 0)} for c in ceremonies.cases(db, ceremony["id"])],
+        "documents": [public_view(d, base) for d in ceremonies.documents(db, ceremony["id"])],
+        "jobs": [printjobs.view(j) for j in printjobs.for_ceremony(db, ceremony["id"])],
+    }
+
+
+def job_options(job: dict) -> dict:
+    """What was asked of a print job, for its audit entry."""
+    return {k: job["options"][k] for k in ("kinds", "copies", "duplex", "order")}
+
+
+def job_view(job: dict) -> dict:
+    """A print job's progress and result, with the printer's state of it."""
+    settings = runtime().settings
+    view = printjobs.view(job)
+    view["printer"] = {**printer.availability(settings), "request_id": job["printer_job"],
+                       "state": printer.state(settings, job["printer_job"])}
+    return view
