@@ -4,18 +4,15 @@ pdfium (C) copies the pages: three times quicker than pypdf, which clones every 
 resources in Python. pdfium is not thread-safe, so a Merger holds the process's pdfium
 lock from its first page to the written result.
 
-pdfium cannot write bookmarks, so they are added as a small incremental update: new
-outline objects, a new catalog pointing at them, a cross-reference section for just
-those, and a trailer whose /Prev points back at pdfium's. pypdf's object classes do the
-serialising.
+pdfium cannot write bookmarks, so they are added as a small incremental update
+(letters/pdf_update.py, which the stamp uses too): new outline objects and a new
+catalog pointing at them, after pdfium's file.
 """
 
 import io
-import re
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
-from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -25,6 +22,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from ..letters.pdf_update import Update
 from ..letters.pdftext import PDFIUM
 
 A4 = (595.28, 841.89)
@@ -95,23 +93,13 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
     with children shown closed: one line per person in the viewer's panel)."""
     if not marks:
         return pdf
-    reader = PdfReader(io.BytesIO(pdf))
-    pages = [page.indirect_reference for page in reader.pages]
-    trailer = reader.trailer
-    root_ref = trailer.raw_get("/Root")
-    size = int(trailer["/Size"])
-    objects: dict[int, DictionaryObject] = {}
-
-    def new(obj: DictionaryObject) -> IndirectObject:
-        nonlocal size
-        objects[size] = obj
-        size += 1
-        return IndirectObject(size - 1, 0, None)
+    up = Update(pdf)
+    pages = [page.indirect_reference for page in up.reader.pages]
 
     def attach(parent_ref: IndirectObject, parent: DictionaryObject, items: list[_Mark]) -> None:
-        refs = [new(DictionaryObject()) for _ in items]
-        for i, (item, ref) in enumerate(zip(items, refs)):
-            obj = objects[ref.idnum]
+        objs = [DictionaryObject() for _ in items]
+        refs = [up.add(obj) for obj in objs]
+        for i, (item, ref, obj) in enumerate(zip(items, refs, objs)):
             obj[NameObject("/Title")] = TextStringObject(item.title)
             obj[NameObject("/Parent")] = parent_ref
             obj[NameObject("/Dest")] = ArrayObject([pages[item.page], NameObject("/Fit")])
@@ -126,41 +114,10 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
         parent[NameObject("/Last")] = refs[-1]
 
     outlines = DictionaryObject({NameObject("/Type"): NameObject("/Outlines")})
-    outlines_ref = new(outlines)
+    outlines_ref = up.add(outlines)
     attach(outlines_ref, outlines, marks)
     outlines[NameObject("/Count")] = NumberObject(len(marks))
-    catalog = DictionaryObject(reader.trailer["/Root"])
+    catalog = up.catalog()
     catalog[NameObject("/Outlines")] = outlines_ref
     catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
-
-    body = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
-    offsets = {}
-    for number, obj in [(root_ref.idnum, catalog), *objects.items()]:
-        offsets[number] = len(body)
-        body += f"{number} 0 obj\n".encode()
-        buf = io.BytesIO()
-        obj.write_to_stream(buf)
-        body += buf.getvalue() + b"\nendobj\n"
-    xref_at = len(body)
-    first_new = min(objects)
-    body += b"xref\n"
-    body += f"{root_ref.idnum} 1\n{offsets[root_ref.idnum]:010d} 00000 n\r\n".encode()
-    body += f"{first_new} {len(objects)}\n".encode()
-    body += b"".join(f"{offsets[n]:010d} 00000 n\r\n".encode() for n in sorted(objects))
-    new_trailer = DictionaryObject({NameObject("/Size"): NumberObject(size),
-                                    NameObject("/Root"): root_ref,
-                                    NameObject("/Prev"): NumberObject(_last_startxref(pdf))})
-    for key in ("/Info", "/ID"):
-        if key in trailer:
-            new_trailer[NameObject(key)] = trailer.raw_get(key)
-    buf = io.BytesIO()
-    new_trailer.write_to_stream(buf)
-    body += b"trailer\n" + buf.getvalue() + f"\nstartxref\n{xref_at}\n%%EOF\n".encode()
-    return bytes(body)
-
-
-def _last_startxref(pdf: bytes) -> int:
-    found = re.findall(rb"startxref\s+(\d+)", pdf[-1024:])
-    if not found:
-        raise ValueError("no startxref at the end of the merged PDF")
-    return int(found[-1])
+    return up.write()

@@ -27,22 +27,18 @@ import math
 import os
 import re
 import threading
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import segno
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
-    ByteStringObject,
     DictionaryObject,
     FloatObject,
     IndirectObject,
     NameObject,
-    NumberObject,
-    StreamObject,
 )
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
@@ -50,6 +46,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from ..errors import PulangError
+from .pdf_update import Stream, Update, get_resolved
 
 __all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count"]
 
@@ -125,6 +122,17 @@ def stamp_pdf(
     StampError for an unreadable, encrypted or empty PDF, an empty number or label, or a
     verify URL that is not http(s) or too long for a 1.8 cm QR (version 6, about 100 bytes).
     """
+    draw, qr = footer(number=number, verify_url=verify_url, label=label)
+    return _overlay(
+        pdf, draw,
+        artifact=b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
+        shared={_QR_NAME: qr},
+    )
+
+
+def footer(*, number: str, verify_url: str, label: str = "Nomor") -> tuple[DrawFn, Stream]:
+    """What stamp_pdf draws: a function drawing one page's footer on a reportlab canvas
+    (canvas, width, height, page, pages), and the QR's Form XObject it draws with."""
     number = _one_line(number, "number")
     label = _one_line(label, "label")
     verify_url = _one_line(verify_url, "verify_url")
@@ -156,11 +164,7 @@ def stamp_pdf(
         c.setFont(font, size)
         c.drawString(SIDE, TEXT_BASELINE, text)
 
-    return _overlay(
-        pdf, draw,
-        artifact=b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
-        shared={_QR_NAME: qr_data},
-    )
+    return draw, qr_data
 
 
 def void_pdf(pdf: bytes, *, reason_label: str = "BATAL") -> bytes:
@@ -222,7 +226,7 @@ def _f(x: float) -> str:
 _QR_NAME = "/PulangQR"
 
 
-def _qr_form(url: str) -> tuple[_Stream, int]:
+def _qr_form(url: str) -> tuple[Stream, int]:
     """The QR of ``url`` as a Form XObject in module units: the symbol spans (0, 0)–(n, n),
     its quiet zone is painted white around it, and the dark modules are one path with one
     ``re`` per horizontal run. Returns the stream and n."""
@@ -241,7 +245,7 @@ def _qr_form(url: str) -> tuple[_Stream, int]:
         for run in re.finditer(rb"\x01+", bytes(row)):
             ops.append(f"{run.start()} {y} {run.end() - run.start()} 1 re")
     ops.append("f")
-    form = _Stream(_form_dict((-q, -q, n + q, n + q), DictionaryObject()), "\n".join(ops).encode("ascii"))
+    form = Stream(_form_dict((-q, -q, n + q, n + q), DictionaryObject()), "\n".join(ops).encode("ascii"))
     return form, n
 
 
@@ -254,9 +258,7 @@ def _form_dict(bbox: Sequence[float], resources: DictionaryObject) -> Dictionary
     })
 
 
-def _get(d: DictionaryObject, key: str):
-    """``d[key]`` resolved, or None. (pypdf resolves references in ``d[key]``, not in ``d.get``.)"""
-    return d[key] if key in d else None
+_PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 def _reader(pdf: bytes) -> PdfReader:
@@ -270,7 +272,7 @@ def _reader(pdf: bytes) -> PdfReader:
             raise StampError("the PDF has no pages")
     except StampError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except _PDF_ERRORS as exc:
         raise StampError(f"not a readable PDF: {exc.__class__.__name__}") from exc
     return reader
 
@@ -287,14 +289,14 @@ class _Geometry:
 def _geometry(page: DictionaryObject) -> _Geometry:
     # Read the boxes directly: pypdf's page.cropbox getter writes the box into the page.
     for key in ("/CropBox", "/MediaBox"):
-        box = _get(page, key)
+        box = get_resolved(page, key)
         if isinstance(box, ArrayObject) and len(box) == 4:
             break
     else:
         raise StampError("a page has no usable /MediaBox")
     xa, ya, xb, yb = (float(v.get_object()) for v in box)
     x0, y0, w, h = min(xa, xb), min(ya, yb), abs(xb - xa), abs(yb - ya)
-    rot = int(_get(page, "/Rotate") or 0) % 360
+    rot = int(get_resolved(page, "/Rotate") or 0) % 360
     if rot == 90:
         return _Geometry(h, w, (0, 1, -1, 0, x0 + w, y0))
     if rot == 180:
@@ -326,212 +328,41 @@ def _draw_overlays(geoms: Sequence[_Geometry], draw: DrawFn) -> PdfReader:
     return PdfReader(io.BytesIO(buf.getvalue()))
 
 
-# --- writing: an incremental update --------------------------------------------------------
+# --- writing: an incremental update (pdf_update.py) ---------------------------------------
 #
-# The stamped file is the original, byte for byte, followed by an incremental update (ISO
-# 32000-1 §7.5.6, allowed by PDF/A-2) holding the new objects and the rewritten page
-# dictionaries. Only the page dictionaries and their resources are parsed: a tagged
-# LibreOffice letter's structure tree and content streams are never read, so the cost does
-# not grow with the letter's complexity (a full pypdf rewrite costs 3–13 ms for a one- to
-# two-page tagged letter). Malformed inputs are first rewritten whole by pypdf.
+# The stamped file is the original, byte for byte, followed by an incremental update holding
+# the new objects and the rewritten page dictionaries. Only the page dictionaries and their
+# resources are parsed: a tagged LibreOffice letter's structure tree and content streams are
+# never read, so the cost does not grow with the letter's complexity (a full pypdf rewrite
+# costs 3–13 ms for a one- to two-page tagged letter).
 
 
-@dataclass
-class _Stream:
-    """A stream to write: its dictionary (without /Length or /Filter) and its decoded data."""
-
-    dict: DictionaryObject
-    data: bytes
+_SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 
 
-@functools.lru_cache(maxsize=16)
-def _compressed(data: bytes) -> bytes:
-    return zlib.compress(data, 9)
+def _retag_subset_fonts(up: Update) -> None:
+    """Name the imported font subsets by their content.
 
-
-class _Update:
-    def __init__(self, original: bytes, reader: PdfReader, xref_offset: int, xref_is_stream: bool):
-        self.original = original
-        self.reader = reader
-        self.xref_offset = xref_offset
-        self.xref_is_stream = xref_is_stream
-        ids = [int(_get(reader.trailer, "/Size") or 0)]
-        for table in reader.xref.values():
-            ids.extend(i + 1 for i in table)
-        ids.extend(i + 1 for i in reader.xref_objStm)
-        self.next_id = max(ids)
-        self.objects: dict[int, tuple[int, object]] = {}  # id → (generation, object)
-        self._imported: dict[int, IndirectObject] = {}
-
-    def add(self, obj: object) -> IndirectObject:
-        ref = IndirectObject(self.next_id, 0, None)
-        self.next_id += 1
-        self.objects[ref.idnum] = (0, obj)
-        return ref
-
-    def replace(self, ref: IndirectObject, obj: DictionaryObject) -> None:
-        self.objects[ref.idnum] = (ref.generation, obj)
-
-    def import_(self, obj):
-        """Copy an object of another PDF (the overlay) into this update, renumbered."""
-        if isinstance(obj, IndirectObject):
-            done = self._imported.get(obj.idnum)
-            if done is not None:
-                return done
-            ref = self.add(None)
-            self._imported[obj.idnum] = ref
-            self.objects[ref.idnum] = (0, self.import_(obj.get_object()))
-            return ref
-        if isinstance(obj, StreamObject):
-            d = DictionaryObject(
-                (k, self.import_(v)) for k, v in obj.items()
-                if k not in ("/Length", "/Filter", "/DecodeParms")
-            )
-            return _Stream(d, obj.get_data())
-        if isinstance(obj, DictionaryObject):
-            return DictionaryObject((k, self.import_(v)) for k, v in obj.items())
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self.import_(v) for v in obj)
-        return obj
-
-    def resolve(self, obj):
-        """An object of this update (new or imported) behind ``obj``."""
-        if isinstance(obj, IndirectObject) and obj.idnum in self.objects:
-            return self.objects[obj.idnum][1]
-        return obj
-
-    # Below, .get() on this update's own dictionaries returns references unresolved (dict.get),
-    # which resolve() then looks up among this update's objects.
-    def retag_subset_fonts(self) -> None:
-        """Name the imported font subsets by their content.
-
-        reportlab tags every document's subsets "AAAAAA+", "AAAAAB+"…, and LibreOffice numbers
-        its own the same way, so a letter set in Liberation Sans (Arial) could otherwise hold
-        two different subsets both named "AAAAAA+LiberationSans", which some viewers and
-        printers mix up. Equal names now mean equal font programs.
-        """
-        for _gen, obj in self.objects.values():
-            if not (isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Font"):
-                continue
-            base = str(obj.get("/BaseFont", ""))
-            desc = self.resolve(obj.get("/FontDescriptor"))
-            if not _SUBSET_TAG.match(base) or not isinstance(desc, DictionaryObject):
-                continue
-            program = self.resolve(desc.get("/FontFile2"))
-            data = program.data if isinstance(program, _Stream) else b""
-            digest = hashlib.sha256(data + base[8:].encode()).digest()
-            name = NameObject("/" + "".join(chr(65 + b % 26) for b in digest[:6]) + "+" + base[8:])
-            obj[NameObject("/BaseFont")] = name
-            desc[NameObject("/FontName")] = name
-
-    def write(self) -> bytes:
-        out = io.BytesIO()
-        out.write(self.original)
-        if not self.original.endswith((b"\n", b"\r")):
-            out.write(b"\n")
-        offsets: dict[int, tuple[int, int]] = {}
-        for idnum in sorted(self.objects):
-            gen, obj = self.objects[idnum]
-            offsets[idnum] = (out.tell(), gen)
-            out.write(b"%d %d obj\n" % (idnum, gen))
-            _serialize(obj, out)
-            out.write(b"\nendobj\n")
-
-        trailer = DictionaryObject()
-        for key in ("/Root", "/Info"):
-            if key in self.reader.trailer:
-                trailer[NameObject(key)] = self.reader.trailer.raw_get(key)
-        # /ID: the first string stays (the document is the same), the second is new (§14.4).
-        old_id = _get(self.reader.trailer, "/ID")
-        new_half = hashlib.md5(out.getbuffer()[len(self.original):]).digest()
-        first = _string_bytes(old_id[0]) if isinstance(old_id, list) and len(old_id) == 2 else new_half
-        trailer[NameObject("/ID")] = ArrayObject([ByteStringObject(first), ByteStringObject(new_half)])
-        trailer[NameObject("/Prev")] = NumberObject(self.xref_offset)
-
-        xref_at = out.tell()
-        if self.xref_is_stream:
-            own = self.next_id
-            offsets[own] = (xref_at, 0)
-            trailer[NameObject("/Size")] = NumberObject(own + 1)
-            width = max(4, (xref_at.bit_length() + 7) // 8)
-            rows = b"".join(
-                b"\x01" + off.to_bytes(width, "big") + gen.to_bytes(2, "big")
-                for _id, (off, gen) in sorted(offsets.items())
-            )
-            trailer[NameObject("/Type")] = NameObject("/XRef")
-            trailer[NameObject("/W")] = ArrayObject([NumberObject(1), NumberObject(width), NumberObject(2)])
-            trailer[NameObject("/Index")] = ArrayObject(
-                NumberObject(v) for start, count in _runs(sorted(offsets)) for v in (start, count)
-            )
-            out.write(b"%d 0 obj\n" % own)
-            _serialize(_Stream(trailer, rows), out)
-            out.write(b"\nendobj\n")
-        else:
-            trailer[NameObject("/Size")] = NumberObject(self.next_id)
-            out.write(b"xref\n")
-            ids = sorted(offsets)
-            for start, count in _runs(ids):
-                out.write(b"%d %d\n" % (start, count))
-                for idnum in range(start, start + count):
-                    off, gen = offsets[idnum]
-                    out.write(b"%010d %05d n\r\n" % (off, gen))
-            out.write(b"trailer\n")
-            trailer.write_to_stream(out)
-            out.write(b"\n")
-        out.write(b"startxref\n%d\n%%%%EOF\n" % xref_at)
-        return out.getvalue()
-
-
-def _string_bytes(s) -> bytes:
-    """The bytes of a PDF string as pypdf read it (a TextStringObject keeps its original bytes)."""
-    return bytes(getattr(s, "original_bytes", s))
-
-
-def _runs(ids: list[int]) -> list[tuple[int, int]]:
-    """Sorted ids as (first, count) runs of consecutive numbers."""
-    runs: list[tuple[int, int]] = []
-    for i in ids:
-        if runs and runs[-1][0] + runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-        else:
-            runs.append((i, 1))
-    return runs
-
-
-def _serialize(obj, out: io.BytesIO) -> None:
-    if isinstance(obj, _Stream):
-        # Font programs are nearly always the same bytes (reportlab's first subset holds all of
-        # ASCII): compressed once per process. Everything else is small.
-        data = _compressed(obj.data) if "/Length1" in obj.dict else zlib.compress(obj.data, 6)
-        d = DictionaryObject(obj.dict)
-        d[NameObject("/Filter")] = NameObject("/FlateDecode")
-        d[NameObject("/Length")] = NumberObject(len(data))
-        d.write_to_stream(out)
-        out.write(b"\nstream\n")
-        out.write(data)
-        out.write(b"\nendstream")
-    else:
-        obj.write_to_stream(out)
-
-
-_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
-_XREF_TABLE = re.compile(rb"xref\s")
-_XREF_STREAM = re.compile(rb"\d+\s+\d+\s+obj\s*<<(?:(?!>>).)*?/Type\s*/XRef", re.S)
-
-
-def _last_xref(pdf: bytes) -> tuple[int, bool] | None:
-    """(offset, is_stream) of the last cross-reference section, if the file's end is well formed."""
-    m = _STARTXREF.search(pdf[-1024:])
-    if m is None:
-        return None
-    off = int(m.group(1))
-    if off <= 0 or off >= len(pdf):
-        return None
-    if _XREF_TABLE.match(pdf, off):
-        return off, False
-    if _XREF_STREAM.match(pdf[off:off + 4096]):
-        return off, True
-    return None
+    reportlab tags every document's subsets "AAAAAA+", "AAAAAB+"…, and LibreOffice numbers
+    its own the same way, so a letter set in Liberation Sans (Arial) could otherwise hold
+    two different subsets both named "AAAAAA+LiberationSans", which some viewers and
+    printers mix up. Equal names now mean equal font programs.
+    """
+    # .get() on the update's own dictionaries returns references unresolved (dict.get),
+    # which resolve() then looks up among the update's objects.
+    for obj in up.objects():
+        if not (isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Font"):
+            continue
+        base = str(obj.get("/BaseFont", ""))
+        desc = up.resolve(obj.get("/FontDescriptor"))
+        if not _SUBSET_TAG.match(base) or not isinstance(desc, DictionaryObject):
+            continue
+        program = up.resolve(desc.get("/FontFile2"))
+        data = program.data if isinstance(program, Stream) else b""
+        digest = hashlib.sha256(data + base[8:].encode()).digest()
+        name = NameObject("/" + "".join(chr(65 + b % 26) for b in digest[:6]) + "+" + base[8:])
+        obj[NameObject("/BaseFont")] = name
+        desc[NameObject("/FontName")] = name
 
 
 _WRAP_OPEN = b"q\n"
@@ -542,28 +373,20 @@ def _overlay(
     draw: DrawFn,
     *,
     artifact: bytes,
-    shared: dict[str, _Stream] | None = None,
+    shared: dict[str, Stream] | None = None,
 ) -> tuple[bytes, int]:
-    pdf = bytes(pdf)
     reader = _reader(pdf)
-    last = _last_xref(pdf)
-    if last is None or "/XRefStm" in reader.trailer:
-        # Malformed end of file (pypdf repaired it while reading) or a hybrid file: rewrite the
-        # whole file cleanly with pypdf first, then update that.
-        clean = io.BytesIO()
-        PdfWriter(clone_from=reader, keep_initial_header=True).write(clean)
-        pdf = clean.getvalue()
-        reader = _reader(pdf)
-        last = _last_xref(pdf)
-        if last is None:  # pragma: no cover - pypdf always writes a plain xref table
-            raise StampError("could not rewrite the PDF")
-    up = _Update(pdf, reader, *last)
+    try:
+        up = Update(pdf, reader)
+    except _PDF_ERRORS as exc:
+        raise StampError(f"not a readable PDF: {exc.__class__.__name__}") from exc
+    reader = up.reader
 
     pages = list(reader.pages)
     geoms = [_geometry(p) for p in pages]
     overlay = _draw_overlays(geoms, draw)
     shared_refs = {name: up.add(obj) for name, obj in (shared or {}).items()}
-    opener = up.add(_Stream(DictionaryObject(), _WRAP_OPEN))
+    opener = up.add(Stream(DictionaryObject(), _WRAP_OPEN))
 
     for page, g, ov_page in zip(pages, geoms, overlay.pages):
         res_ref = up.import_(ov_page.raw_get("/Resources") if "/Resources" in ov_page else DictionaryObject())
@@ -573,7 +396,7 @@ def _overlay(
             xobjects.update((NameObject(k), v) for k, v in shared_refs.items())
             res[NameObject("/XObject")] = xobjects
         content = ov_page.get_contents()
-        form = up.add(_Stream(
+        form = up.add(Stream(
             _form_dict((0, 0, g.width, g.height), res_ref),
             content.get_data() if content is not None else b"",
         ))
@@ -594,22 +417,19 @@ def _overlay(
         else:
             old = [raw]
         new_page[NameObject("/Contents")] = ArrayObject(
-            [opener, *old, up.add(_Stream(DictionaryObject(), closer))]
+            [opener, *old, up.add(Stream(DictionaryObject(), closer))]
         )
         up.replace(page.indirect_reference, new_page)
 
-    up.retag_subset_fonts()
+    _retag_subset_fonts(up)
     return up.write(), len(pages)
-
-
-_SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 
 
 def _add_xobject(page: DictionaryObject, form: IndirectObject) -> str:
     """Put ``form`` into a private copy of the page's resources under a fresh name."""
-    res = _get(page, "/Resources")  # pypdf copies inherited resources onto the pages it reads
+    res = get_resolved(page, "/Resources")  # pypdf copies inherited resources onto the pages it reads
     res = DictionaryObject(res) if res is not None else DictionaryObject()
-    xobjects = _get(res, "/XObject")
+    xobjects = get_resolved(res, "/XObject")
     xobjects = DictionaryObject(xobjects) if xobjects is not None else DictionaryObject()
     k = 0
     while f"/PulangStamp{k}" in xobjects:
