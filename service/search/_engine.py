@@ -17,9 +17,8 @@ Per segment, a table (case id, entry type, date of each document) is read from W
 columns once and cached by segment id; segments never change except for deletions, which
 are checked per search.
 
-The block reading uses private attributes of whoosh-reloaded 2.7.5's W3LeafMatcher and
-ListMatcher (the version is pinned); any other matcher is read one posting at a time
-through the public API, slower but the same.
+Postings are read a block at a time through _whoosh_internals.py, the one module that
+touches Whoosh's private attributes (and says which, and why).
 """
 
 from __future__ import annotations
@@ -32,16 +31,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from operator import sub
 
-from whoosh.matching import ListMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
 from ._query import CASE, Filters, Plan, Unit
-
-try:                                         # the block reader of Whoosh's file codec
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-except ImportError:                          # pragma: no cover - another Whoosh
-    W3LeafMatcher = None
+from ._whoosh_internals import deleted_docs, read_postings
 
 K1 = 1.2
 _SIGNED = 1 << 63            # Whoosh stores signed NUMERIC column values offset by 2**63
@@ -110,31 +103,6 @@ def _tf(weight: float) -> float:
     return weight * (K1 + 1) / (weight + K1)
 
 
-def _read_postings(matcher) -> tuple[list[int], list[float]]:
-    """All (local docnum, weight) of one term, a block at a time where possible."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if isinstance(matcher, ListMatcher):
-        ids = list(matcher._ids)
-        weights = matcher._weights
-        return ids, (list(weights) if weights is not None else [matcher._all_weights or 1.0] * len(ids))
-    ids: list[int] = []
-    weights: list[float] = []
-    if W3LeafMatcher is not None and type(matcher) is W3LeafMatcher:
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-        return ids, weights
-    while matcher.is_active():                 # any other matcher: one posting at a time
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return ids, weights
-
-
 @dataclass
 class _Scores:
     cases: dict[int, float] = field(default_factory=dict)    # case id → score (case entries)
@@ -150,8 +118,7 @@ class Snapshot:
         for reader, offset in searcher.reader().leaf_readers():
             if reader.doc_count_all() == 0 or reader.segment() is None:
                 continue
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            self.segs.append(_Seg(reader, offset, cache.get(reader), deleted))
+            self.segs.append(_Seg(reader, offset, cache.get(reader), deleted_docs(reader)))
         self.offsets = [s.offset for s in self.segs]
         self.total = max(1, searcher.doc_count())
         self._newest: dict[int, int] | None = None
@@ -249,7 +216,7 @@ class Snapshot:
             reader = seg.reader
             if (fieldname, term) not in reader:
                 continue
-            ids, weights = _read_postings(reader.postings(fieldname, term))
+            ids, weights = read_postings(reader.postings(fieldname, term))
             out.append((seg, ids, weights))
         return out
 
