@@ -8,7 +8,7 @@ which letters a ceremony needs, runs the job and assembles the merged PDF.
     leases.py     who works on a chunk, and whether they are still alive
     runner.py     one chunk of a job, every step safe to repeat after a crash
     assemble.py   the merged, bookmarked print PDF; cover.py its cover sheet; merge.py pdfium
-    queue.py      huey (SQLite or Redis), the tasks, the consumer
+    queue.py      huey (SQLite or Redis), the consumer; tasks.py the print-job task
     worker.py     the `pulang worker` process
     printer.py    CUPS, where there is one
 """

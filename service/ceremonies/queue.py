@@ -1,52 +1,66 @@
 """The print-job queue on huey: SQLite storage in the archive's run/ folder by default, or
 Redis when PULANG_QUEUE_URL says so (several worker machines sharing one archive).
 
-Tasks take ids only (job id, chunk name); the process that runs them supplies the
-runtime (converter pool, index) for its own archive. A consumer runs inside `pulang
-serve` (threads, sharing the web's converter pool) and in `pulang worker` processes.
-Huey forgets a task once a worker takes it, so each consumer, when it starts, re-queues
-the chunks of unfinished jobs; leases and idempotent steps make duplicates harmless.
+The task itself is tasks.print_chunk; it takes ids only (job id, chunk name), and the
+process that runs it supplies the runtime (converter pool, index) for its own archive.
+A Huey instance belongs to one archive (its SQLite file, or its Redis queue's name), and
+a process may hold several (tests, benchmarks), so the module-level task is registered
+on each queue's Huey here rather than decorated with one global Huey.
+
+A consumer runs inside `pulang serve` (threads, sharing the web's converter pool) and in
+`pulang worker` processes. Huey forgets a task once a worker takes it, so each consumer,
+when it starts, re-queues the chunks of unfinished jobs; leases and idempotent steps make
+duplicates harmless. Tests run the task without a consumer in huey's immediate mode
+(`JobQueue(..., immediate=True)`): enqueueing runs it at once, in the caller's thread.
 """
 
 import logging
+import signal
+import threading
 import weakref
 
 from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from . import printjobs
-from .runner import Busy, run_chunk
+from . import printjobs, tasks
 
 log = logging.getLogger(__name__)
 
 
 class JobQueue:
-    def __init__(self, settings, runtime):
-        """`runtime`: a function returning the Runtime that runs this queue's tasks here."""
+    def __init__(self, settings, runtime, *, immediate: bool = False):
+        """`runtime`: a function returning the Runtime that runs this queue's tasks here
+        (None once it is closed)."""
         self.settings = settings
         if settings.queue_url:
             self.huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False,
-                                  blocking=True, read_timeout=1)
+                                  blocking=True, read_timeout=1, immediate=immediate)
         else:
-            self.huey = SqliteHuey(settings.queue_name, results=False,
+            self.huey = SqliteHuey(settings.queue_name, results=False, immediate=immediate,
                                    filename=str(settings.run_dir / "queue.db"))
         self._runtime = runtime
+        self._print_chunk = self.huey.context_task(self, as_argument=True,
+                                                   name=tasks.PRINT_CHUNK)(tasks.print_chunk)
 
-        @self.huey.task(name="pulang.print_chunk")
-        def print_chunk(job_id: int, chunk: str) -> None:
-            try:
-                run_chunk(self._runtime(), job_id, chunk)
-            except Busy as busy:
-                # Held by a live worker: look again when its lease would have run out.
-                print_chunk.schedule((job_id, busy.chunk), delay=busy.retry_in)
-            except Exception:  # recorded on the job by the runner; no traceback in the log
-                log.error("print job %d chunk %s failed", job_id, chunk)
+    # huey's context_task enters the queue around every task it runs and passes it in.
+    def __enter__(self) -> "JobQueue":
+        return self
 
-        self._print_chunk = print_chunk
+    def __exit__(self, *exc) -> bool:
+        return False
 
-    def enqueue(self, job_id: int, chunk_names: list[str]) -> None:
+    def runtime(self):
+        runtime = self._runtime()
+        if runtime is None:
+            raise RuntimeError("the runtime of this print-job queue has been closed")
+        return runtime
+
+    def enqueue(self, job_id: int, chunk_names: list[str], *, delay: float | None = None) -> None:
         for chunk in chunk_names:
-            self._print_chunk(job_id, chunk)
+            if delay is None:
+                self._print_chunk(job_id, chunk)
+            else:
+                self._print_chunk.schedule((job_id, chunk), delay=delay)
 
     def start(self, db, job_id: int) -> None:
         """Queue a new job's letter chunks (the last one to finish assembles)."""
@@ -82,20 +96,42 @@ def workers_for(settings, pool_size: int) -> int:
     return settings.job_workers or pool_size + 2
 
 
-class _Embedded(Consumer):
-    def _set_signal_handlers(self):
-        pass  # inside `pulang serve`, the web server owns SIGTERM and SIGINT
-
-
 def consumer(queue: JobQueue, db, *, workers: int, embedded: bool) -> Consumer:
     """A huey consumer for the queue, after re-queueing unfinished jobs. Embedded ones are
-    started here (and stopped with .stop(graceful=True)); standalone ones .run()."""
+    started here (and stopped with .stop()); standalone ones .run() in the main thread,
+    where huey's signal handlers stop them (SIGINT gracefully, SIGTERM at once)."""
     queue.resume(db)
-    cls = _Embedded if embedded else Consumer
     # Poll SQLite often: an idle worker's backoff would otherwise delay a job by seconds.
-    c = cls(queue.huey, workers=workers, worker_type="thread", initial_delay=0.05,
-            backoff=1.2, max_delay=0.3, periodic=False, check_worker_health=not embedded,
-            shutdown_timeout=30)
+    c = queue.huey.create_consumer(
+        workers=workers, worker_type="thread", initial_delay=0.05, backoff=1.2, max_delay=0.3,
+        periodic=False, check_worker_health=not embedded, shutdown_timeout=30)
     if embedded:
-        c.start()
+        _start_embedded(c)
     return c
+
+
+# The signals huey's consumer handles (docs/consumer.rst: INT graceful, TERM immediate,
+# HUP restart).
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _start_embedded(c: Consumer) -> None:
+    """Start a consumer inside a process that owns its signals (`pulang serve`, tests).
+
+    Consumer.start() is huey's way to embed a consumer (its docs: "Instantiate it directly
+    only when embedding the consumer in another process"); it also installs huey's
+    handlers for SIGINT, SIGTERM and SIGHUP, which would act only through Consumer.run()'s
+    loop, which an embedded consumer never runs: they would swallow the signals. So the
+    handlers the process had are put back at once, and the process stops the consumer
+    itself (serve does on SIGTERM and SIGINT). Handlers can only be set from the main
+    thread, so that is where an embedded consumer starts.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("start an embedded print-job consumer from the main thread")
+    before = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    try:
+        c.start()
+    finally:
+        for signum, handler in before.items():
+            if handler is not None:  # None: not set from Python, nothing to put back
+                signal.signal(signum, handler)
