@@ -20,9 +20,10 @@ mixes the two.
 
 pypdf's object classes do the parsing and serialising; a file whose end is malformed
 (pypdf repaired it while reading) or a hybrid-reference file is first rewritten whole by
-pypdf, and the update follows that clean copy. The same comparison with pypdf's own
-`PdfWriter(incremental=True)` is in docs/decisions.md (issue 9): it reads and hashes
-every object of the file, several times slower than stamping a letter.
+pypdf, and the update follows that clean copy. pypdf's own `PdfWriter(incremental=True)`
+reads, copies and hashes every object of the file to find what changed: stamping a
+one-page LibreOffice letter that way took 3.4 times as long (bench/stamp_bench.py,
+docs/decisions.md, issue 9).
 """
 from __future__ import annotations
 
