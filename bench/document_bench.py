@@ -38,6 +38,7 @@ KINDS = ("pledge", "aid_receipt", "release_report")
 def setup(root: Path):
     settings = Settings.from_env(archive=root / "archive", pool_size=2)
     runtime = Runtime(settings, pool=True, background_index=True)
+    runtime.warm()  # as `pulang serve` does at start
     app = create_app({"archive": settings.archive}, runtime=runtime)
     client = app.test_client()
     from service import db as database

@@ -12,9 +12,9 @@ from .search import IndexEntry, IndexWriterThread, SearchIndex
 
 class Runtime:
     def __init__(self, settings: Settings, *, pool=False, background_index: bool = False):
-        """`pool`: True starts a converter pool owned by this runtime; a running
-        ConverterPool is borrowed (tests share one across archives); False converts
-        with one soffice call per document."""
+        """`pool`: True gives this runtime a converter pool of its own; a ConverterPool is
+        borrowed (tests share one across archives); False converts with one soffice call
+        per document. A pool starts LibreOffice at its first conversion, or at warm()."""
         self.settings = settings
         settings.ensure_dirs()
         self.pool = None
@@ -25,9 +25,14 @@ class Runtime:
             self.pool = ConverterPool(settings.pool_size, settings.run_dir / "converters",
                                       timeout=settings.convert_timeout,
                                       recycle_after=settings.recycle_after)
-            self.pool.start()
         self.index = SearchIndex(settings.index_dir)
         self.index_writer = IndexWriterThread(self.index) if background_index else None
+
+    def warm(self) -> None:
+        """Start the converter pool now, so the first letter does not wait for LibreOffice
+        (`pulang serve` does this before it listens). Raises ConverterUnavailable."""
+        if self.pool is not None:
+            self.pool.start()
 
     def db(self):
         return database.connect(self.settings.db_path)

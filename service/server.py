@@ -18,6 +18,7 @@ def run(settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("starting %d LibreOffice workers", settings.pool_size)
     runtime = Runtime(settings, pool=True, background_index=True)
+    runtime.warm()
     app = create_app({"archive": settings.archive, "host": settings.host, "port": settings.port,
                       "base_url": settings.base_url}, runtime=runtime)
     jobs = _start_jobs(runtime)

@@ -1,5 +1,6 @@
-"""Fixtures: an app on a fresh archive per test, sharing one warm converter pool for the
-whole session (starting LibreOffice costs seconds; conversions then cost a fraction)."""
+"""Fixtures: an app on a fresh archive per test, sharing one converter pool for the whole
+session (starting LibreOffice costs seconds; conversions then cost a fraction). The pool
+starts at the session's first conversion: tests that make no letter never start it."""
 
 import os
 
@@ -18,7 +19,6 @@ os.environ.setdefault("PULANG_SECRET_KEY", "test-secret")
 def converter_pool(tmp_path_factory):
     from service.letters.convert import ConverterPool
     pool = ConverterPool(2, tmp_path_factory.mktemp("converters"), timeout=60)
-    pool.start()
     yield pool
     pool.close()
 

@@ -187,6 +187,22 @@ def test_healthz(client):
     assert body["status"] == "ok" and body["db"] == "ok" and body["index"] == "ok"
 
 
+def test_a_runtime_starts_libreoffice_at_its_first_letter_not_before(settings):
+    """`pulang serve` warms its pool at start (tests/test_serve.py finds both workers alive
+    before any letter); an app otherwise starts LibreOffice at its first conversion, and
+    until then its health check does not count the idle pool as down."""
+    from service import create_app
+    from service.runtime import Runtime
+    runtime = Runtime(settings, pool=True)
+    try:
+        app = create_app({"archive": settings.archive, "TESTING": True}, runtime=runtime)
+        body = app.test_client().get("/healthz").json
+        assert body["status"] == "ok" and body["converter"]["alive"] == 0
+        assert not runtime.pool.started
+    finally:
+        runtime.close()
+
+
 def test_every_kind_gets_its_own_numbers(client, staff, case):
     numbers = {_generate(client, staff, case["id"], kind)[0]["number"]
                for kind in ("pledge", "release_report", "aid_receipt")}

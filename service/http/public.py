@@ -49,7 +49,9 @@ def healthz():
         checks["index"] = f"error: {type(exc).__name__}"
     if rt.pool is not None:
         stats = rt.pool.stats()
-        checks["converter"] = stats if stats.get("alive") else {"error": "no worker alive", **stats}
+        # A pool nobody warmed starts at its first letter (`pulang serve` warms its own).
+        up = stats["alive"] or not rt.pool.started
+        checks["converter"] = stats if up else {"error": "no worker alive", **stats}
     else:
         checks["converter"] = "cli"
     ok = checks["db"] == "ok" and checks["index"] == "ok" and "error" not in checks["converter"]

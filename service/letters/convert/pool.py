@@ -35,23 +35,12 @@ from .cli import kill_process_group, soffice_path
 
 log = logging.getLogger(__name__)
 
-STARTUP_TIMEOUT = 60  # unoserver 3.7 sleeps 5 s before it listens; soffice may be slow under load
+STARTUP_TIMEOUT = 60  # a cold soffice starts in about 1.5 s, much slower under load
 REVIVE_AFTER = 30  # seconds before a pool whose workers all failed tries starting them again
 
 
-# `python -m unoserver.server`, plus a thread that kills the worker's process group when its
-# parent (this service) goes away without close(), e.g. SIGKILLed: else a 200 MB soffice would
-# outlive us. (PR_SET_PDEATHSIG would fire when the starting thread ends, which is too early.)
-_LAUNCHER = """
-import os, runpy, signal, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.killpg(0, signal.SIGKILL)
-threading.Thread(target=watch, daemon=True).start()
-runpy.run_module("unoserver.server", run_name="__main__", alter_sys=True)
-"""
+# Run by path; -P keeps this folder (cli.py, pool.py) off the worker's sys.path.
+_WORKER_MAIN = str(Path(__file__).with_name("worker_main.py"))
 
 
 class _Client(UnoClient):
@@ -126,7 +115,7 @@ class _Worker:
                 (self.dir / sub).mkdir(parents=True)
             self.ports = _reserve_ports(2)
             port, uno_port = map(str, self.ports)
-            cmd = [sys.executable, "-c", _LAUNCHER, "--interface", "127.0.0.1",
+            cmd = [sys.executable, "-P", _WORKER_MAIN, "--interface", "127.0.0.1",
                    "--port", port, "--uno-port", uno_port, "--executable", soffice_path(),
                    "--user-installation", str(self.dir / "profile"),
                    "--temp-dir", str(self.dir / "tmp")]
@@ -225,6 +214,7 @@ class ConverterPool:
         self._waiting = self._conversions = self._restarts = 0
         self._seconds = 1.0  # running average of a conversion, for retry_after
         self._started = self._closed = False
+        self._start_lock = threading.Lock()  # one start at a time, however many first callers
         self._revived_at = 0.0
         self._threads: list[threading.Thread] = []
 
@@ -235,22 +225,32 @@ class ConverterPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def start(self) -> None:
-        """Start every worker in parallel; return when all are ready."""
-        if self._started:
-            return
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(self.size) as ex:
-            errors = [e for e in ex.map(self._start_worker, self._workers) if e]
-        if errors:
-            self.close()
-            raise ConverterUnavailable(f"the converter pool could not start: {errors[0]}")
-        with self._cond:
-            self._started = True
-            for w in self._workers:
-                w.state = "idle"
-            self._idle = list(self._workers)
-            self._cond.notify_all()
+        """Start every worker in parallel; return when all are ready. Optional: the first
+        conversion starts a pool nobody started. A pool that could not start stops the
+        workers that did and tries again at the next start() or conversion."""
+        with self._start_lock:
+            if self._started:
+                return
+            if self._closed:
+                raise ConverterUnavailable("the converter pool is closed")
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            with ThreadPoolExecutor(self.size) as ex:
+                errors = [e for e in ex.map(self._start_worker, self._workers) if e]
+            if errors:
+                for w in self._workers:
+                    w.stop()
+                raise ConverterUnavailable(f"the converter pool could not start: {errors[0]}")
+            with self._cond:
+                self._started = True
+                for w in self._workers:
+                    w.state = "idle"
+                self._idle = list(self._workers)
+                self._cond.notify_all()
 
     def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False,
                 timeout: float | None = None) -> None:
@@ -264,6 +264,8 @@ class ConverterPool:
         pdf.parent.mkdir(parents=True, exist_ok=True)
         # Beside the target, so the final rename is atomic; LibreOffice creates it (normal mode bits).
         tmp = pdf.parent / f".{pdf.name}.{secrets.token_hex(6)}.pdf"
+        if not self._started:
+            self.start()
         worker = self._acquire()
         restart = False
         began = time.monotonic()
