@@ -252,6 +252,37 @@ def test_idle_session_ends(sign_in, app, db):
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'logout' AND detail LIKE '%idle%'").fetchone()[0] == 1
 
 
+def _writes_session(response) -> bool:
+    return any(c.startswith("pulang_session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_only_a_request_that_changes_the_session_writes_its_cookie(sign_in, case):
+    """A cookie written by a request sent beside another (the NIK check beside a save)
+    would put back the session as that request saw it: a flash already shown came back
+    in the browser test, and a sign-out could be undone. Views, static files and the
+    check write no cookie; setting and showing a flash do."""
+    web = sign_in("staff")
+    assert not _writes_session(web.get(f"/cases/{case['id']}"))
+    assert not _writes_session(web.get("/static/pulang.css"))
+    assert not _writes_session(web.post("/cases/check-nik", json={"nik": NIK},
+                                        headers={"X-CSRFToken": web.csrf}))
+    saved = post(web, f"/cases/{case['id']}/aid", {"kind": "ticket", "amount": "1500000",
+                                                   "source": "APBD"})
+    assert saved.status_code == 302 and _writes_session(saved)
+    shown = web.get(saved.headers["Location"])
+    assert flashes(shown) == ["Bantuan dicatat."] and _writes_session(shown)
+    assert flashes(web.get(f"/cases/{case['id']}")) == []
+
+
+def test_activity_is_stamped_once_a_minute(sign_in):
+    web = sign_in("staff")
+    with web.session_transaction() as session:
+        session["seen"] -= 61
+    assert _writes_session(web.get("/"))
+    with web.session_transaction() as session:
+        assert int(time.time()) - session["seen"] < 61
+
+
 def test_logout(sign_in):
     web = sign_in("staff")
     assert post(web, "/logout").status_code == 302

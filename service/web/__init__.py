@@ -35,8 +35,10 @@ def init_app(app) -> None:
 
     minutes = app.extensions["pulang"].settings.session_minutes
     app.config.update(
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=minutes),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        # The cookie is rewritten only when the session changes (see security.SEEN_EVERY),
+        # so it outlives the idle timeout by that much; the server checks the timeout.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=minutes, seconds=security.SEEN_EVERY),
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_COOKIE_NAME="pulang_session",
     )
     # The session's idle timeout already bounds a form's life; a separate CSRF expiry

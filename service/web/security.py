@@ -16,6 +16,12 @@ from flask_wtf.csrf import CSRFError
 from ..http.support import log, runtime
 from .auth import login_manager, wants_json
 
+# How often the idle timeout's timestamp is written. Every response that sets the session
+# cookie writes the whole session as its own request saw it, so a request running beside
+# another (the NIK check beside a save) can put back a flash already shown or undo a
+# sign-out: the cookie is written only when a request really changes the session.
+SEEN_EVERY = 60  # seconds
+
 # The only endpoints an anonymous visitor may reach (API.md): sign-in, static files, the
 # verification page a QR code points to, and the health check. The API does its own
 # bearer-token check and is never let in by a session.
@@ -55,7 +61,10 @@ def _gate():
         session.clear()
         flash(_("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi."), "info")
         return login_manager.unauthorized()
-    session["seen"] = now
+    # A page's background check (a fetch for JSON) is not the clerk's own step, and must
+    # not race the page's requests with a cookie of its own.
+    if idle >= SEEN_EVERY and not wants_json():
+        session["seen"] = now
     g.user = current_user.row
     return None
 
