@@ -1,10 +1,19 @@
-"""Helpers for tests: reading PDFs as a person (or a scanner) would."""
+"""Helpers for tests: reading PDFs as a person (or a scanner) would, serving the app,
+and waiting for things to happen (poll a condition with a generous timeout: never a
+fixed sleep, never an assertion on how long something took)."""
 
 import contextlib
+import os
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 import types
+from pathlib import Path
+from typing import NamedTuple
+
+PULANG = str(Path(sys.executable).parent / "pulang")  # the command line, as an office runs it
 
 
 def pdftotext(data: bytes) -> str:
@@ -29,6 +38,109 @@ def qr_payloads(data: bytes, page: int = 1) -> list[str]:
         out = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True, text=True)
         return [line for line in out.stdout.splitlines() if line]
 
+
+# -- waiting -----------------------------------------------------------------------------
+
+def wait_for(condition, timeout: float = 60, *, what: str = "the condition", detail=None):
+    """Call `condition` until it returns something true, and return that. Fails the test
+    after `timeout` seconds, naming `what` was awaited and adding `detail()` (a log tail,
+    the last state seen) if given. Exceptions from `condition` are not caught."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}" + (f": {detail()}" if detail else ""))
+        time.sleep(0.05)
+    return result
+
+
+def wait_for_job(client, headers, job_id, timeout: float = 240) -> tuple[dict, list[int]]:
+    """A print job polled through the API until it is done or failed: (the job, every
+    `done` count seen on the way)."""
+    seen: list[int] = []
+    last: dict = {}
+
+    def finished():
+        last.update(client.get(f"/api/v1/jobs/{job_id}", headers=headers).json)
+        seen.append(last["done"])
+        return last["state"] in ("done", "failed")
+
+    wait_for(finished, timeout, what=f"print job {job_id} to finish", detail=lambda: last)
+    return last, seen
+
+
+@contextlib.contextmanager
+def job_consumer(runtime, db, workers: int = 3):
+    """A print-job consumer inside the test process on the runtime's archive and converter
+    pool, as `pulang serve` runs one; stopped gracefully afterwards."""
+    from service.ceremonies.queue import consumer, queue_for
+    c = consumer(queue_for(runtime), db, workers=workers, embedded=True)
+    try:
+        yield c
+    finally:
+        c.stop(graceful=True)
+
+
+# -- processes ---------------------------------------------------------------------------
+
+class Proc(NamedTuple):
+    pid: int
+    ppid: int
+    pgid: int
+    stat: str  # "Z..." for a zombie, "T..." for a stopped process
+    comm: str
+
+    @property
+    def zombie(self) -> bool:
+        return "Z" in self.stat
+
+
+def processes() -> list[Proc]:
+    """Every process on the machine, from ps."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid=,pgid=,stat=,comm="],
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        pid, ppid, pgid, stat, comm = line.split(None, 4)
+        rows.append(Proc(int(pid), int(ppid), int(pgid), stat, comm.strip()))
+    return rows
+
+
+def descendants(root: int | None = None) -> list[Proc]:
+    """The processes started by `root` (this test process by default), and theirs."""
+    rows = processes()
+    found, frontier = [], {os.getpid() if root is None else root}
+    while frontier:
+        children = [r for r in rows if r.ppid in frontier]
+        found += children
+        frontier = {r.pid for r in children}
+    return found
+
+
+def zombies(settle: float = 10) -> list[Proc]:
+    """Zombies among our descendants (soffice, unoserver, their launchers). A process
+    killed a moment ago is one until reaped, so reaping gets up to `settle` seconds."""
+    deadline = time.monotonic() + settle
+    while True:
+        found = [r for r in descendants() if r.zombie]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def soffice_of(pool, worker: int = 0) -> int:
+    """The pid of a converter worker's soffice.bin (it is in the worker's process group)."""
+    pgid = pool._workers[worker].proc.pid
+    return wait_for(lambda: next((r.pid for r in processes() if r.pgid == pgid
+                                  and r.comm == "soffice.bin" and not r.zombie), None),
+                    30, what=f"worker {worker}'s soffice.bin")
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not)."""
+    return any(r.pid == pid and not r.zombie for r in processes())
+
+
+# -- serving -----------------------------------------------------------------------------
 
 def free_port() -> int:
     import socket
@@ -78,28 +190,23 @@ def pulang_serve(env: dict, port: int, log_path, *, timeout: float = 120):
     """`pulang serve` as a separate process, as an office runs it; yields its base URL
     once /healthz says ok, and stops it (SIGTERM) afterwards. Its output goes to log_path."""
     import json
-    import sys
-    import time
     import urllib.request
-    from pathlib import Path
 
-    pulang = str(Path(sys.executable).parent / "pulang")
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
-        server = subprocess.Popen([pulang, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+        def up() -> bool:
+            assert server.poll() is None, "pulang serve exited: " + Path(log_path).read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+                    return json.loads(r.read())["status"] == "ok"
+            except OSError:
+                return False
+
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                        if json.loads(r.read())["status"] == "ok":
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pulang serve did not come up: "
-                                       + Path(log_path).read_text()[-2000:])
-                time.sleep(0.5)
+            wait_for(up, timeout, what="pulang serve to answer /healthz",
+                     detail=lambda: Path(log_path).read_text()[-2000:])
             yield base
         finally:
             server.terminate()

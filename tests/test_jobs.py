@@ -12,10 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from service.ceremonies import printjobs, runner
-from service.ceremonies.queue import consumer, queue_for
 from service.ops.maintenance import doctor
 from service.records.formats import terbilang
-from tests.helpers import pdftotext
+from tests.helpers import job_consumer, pdftotext, wait_for_job
 from tests.test_ceremonies_data import AID, TRICKY, make_cases, make_ceremony, nik
 
 CASE_KINDS = ("pledge", "aid_receipt", "release_report")
@@ -24,20 +23,8 @@ CASE_KINDS = ("pledge", "aid_receipt", "release_report")
 @pytest.fixture
 def worker(runtime, db):
     """A job consumer inside the test process, on the test's archive and converter pool."""
-    c = consumer(queue_for(runtime), db, workers=3, embedded=True)
-    yield c
-    c.stop(graceful=True)
-
-
-def wait(client, headers, job_id, timeout=180) -> tuple[dict, list[int]]:
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json
-        seen.append(job["done"])
-        if job["state"] in ("done", "failed"):
-            return job, seen
-        time.sleep(0.1)
-    pytest.fail(f"print job {job_id} did not finish: {job}")
+    with job_consumer(runtime, db) as c:
+        yield c
 
 
 def start(client, headers, ceremony_id, **body):
@@ -70,7 +57,7 @@ def test_print_job_end_to_end(client, staff, worker, db, runtime, settings):
     cases = make_cases(client, staff, 6)
     ceremony = make_ceremony(client, staff, cases)
     job_id = start(client, staff, ceremony["id"], duplex=True)
-    job, seen = wait(client, staff, job_id)
+    job, seen = wait_for_job(client, staff, job_id)
     assert job["state"] == "done", job
     total = 6 * 3 + 2
     assert job["total"] == total and job["done"] == total and seen == sorted(seen)
@@ -144,11 +131,11 @@ def test_reprint_reuses_letters_and_changed_data_makes_new_ones(client, staff, w
     cases = make_cases(client, staff, 3, tricky=False)
     ceremony = make_ceremony(client, staff, cases)
     body = {"kinds": ["pledge", "release_report", "aid_roster"]}
-    first, _ = wait(client, staff, start(client, staff, ceremony["id"], **body))
+    first, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], **body))
     before = {(d["for_case"], d["kind"]): d for d in ceremony_docs(db, ceremony["id"])}
     count = db["documents"].count
     # Same data, other layout: no new letter, no new number.
-    again, _ = wait(client, staff, start(client, staff, ceremony["id"], duplex=True,
+    again, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], duplex=True,
                                          copies={"pledge": 2}, **body))
     assert again["state"] == "done" and db["documents"].count == count
     reused = [i["reused"] for i in db["print_job_items"].rows_where("job_id = ?", [again["id"]])]
@@ -157,7 +144,7 @@ def test_reprint_reuses_letters_and_changed_data_makes_new_ones(client, staff, w
     # superseded); the others' are reused.
     client.patch(f"/api/v1/ceremonies/{ceremony['id']}/cases/{cases[1]}", headers=staff,
                  json={"destination": "Rumah Singgah Kupang"})
-    third, _ = wait(client, staff, start(client, staff, ceremony["id"], **body))
+    third, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], **body))
     assert third["state"] == "done"
     after = {(d["for_case"], d["kind"]): d for d in ceremony_docs(db, ceremony["id"])
              if d["status"] == "valid"}
@@ -183,11 +170,8 @@ def test_one_active_job_per_ceremony(client, staff, db, runtime):
         db["print_jobs"].insert({"ceremony_id": ceremony["id"], "state": "running",
                                  "options": "{}", "created_at": "t", "updated_at": "t"})
     # A consumer that starts later (a restarted service) picks the queued job up.
-    c = consumer(queue_for(runtime), db, workers=2, embedded=True)
-    try:
-        job, _ = wait(client, staff, job_id)
-    finally:
-        c.stop(graceful=True)
+    with job_consumer(runtime, db, workers=2):
+        job, _ = wait_for_job(client, staff, job_id)
     assert job["state"] == "done"
     assert client.post(f"/api/v1/ceremonies/{ceremony['id']}/print", headers=staff,
                        json={"kinds": ["pledge"]}).status_code == 202
@@ -208,11 +192,8 @@ def test_a_dead_workers_chunk_is_taken_over_without_new_numbers(client, staff, d
                [dead, time.time() + 600])
     db.execute("UPDATE print_jobs SET state = 'running' WHERE id = ?", [job["id"]])
     db.commit()
-    c = consumer(queue_for(runtime), db, workers=2, embedded=True)  # resumes on start
-    try:
-        done, _ = wait(client, staff, job["id"])
-    finally:
-        c.stop(graceful=True)
+    with job_consumer(runtime, db, workers=2):  # resumes on start
+        done, _ = wait_for_job(client, staff, job["id"])
     assert done["state"] == "done"
     docs = ceremony_docs(db, ceremony["id"])
     pledges = {d["id"]: d["number"] for d in docs if d["kind"] == "pledge"}
@@ -269,7 +250,7 @@ def _fake_cups(folder):
 def test_printing_without_and_with_cups(client, staff, worker, runtime, tmp_path, monkeypatch):
     ceremony = make_ceremony(client, staff, make_cases(client, staff, 1, tricky=False))
     job_id = start(client, staff, ceremony["id"], kinds=["pledge"])
-    assert wait(client, staff, job_id)[0]["state"] == "done"
+    assert wait_for_job(client, staff, job_id)[0]["state"] == "done"
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no CUPS on this server
     refused = client.post(f"/api/v1/jobs/{job_id}/send", headers=staff)
     assert refused.status_code == 503 and refused.json["error"]["code"] == "printer_unavailable"

@@ -8,10 +8,7 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,17 +20,11 @@ from service import db as database
 from service.auth.users import create_token, create_user
 from service.config import Settings
 from service.runtime import Runtime
+from tests.helpers import PULANG, free_port, job_consumer, pulang_serve, wait_for, wait_for_job
 from tests.test_ceremonies_data import make_cases, make_ceremony
-from tests.test_jobs import CASE_KINDS, ceremony_docs, outline, start, wait
+from tests.test_jobs import CASE_KINDS, ceremony_docs, outline, start
 
-PULANG = str(Path(sys.executable).parent / "pulang")
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Worker:
@@ -52,14 +43,15 @@ class Worker:
 
     def wait_ready(self, timeout=120) -> None:
         ready = re.compile(rf"worker {re.escape(os.uname().nodename)}:{self.proc.pid}:\S+ ready")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if ready.search(self.log.read_text(errors="replace")):
-                return
-            if self.proc.poll() is not None:
-                pytest.fail("worker exited: " + self.log.read_text()[-3000:])
-            time.sleep(0.2)
-        pytest.fail("worker not ready: " + self.log.read_text()[-3000:])
+
+        def is_ready():
+            assert self.proc.poll() is None, "worker exited: " + self.tail()
+            return ready.search(self.log.read_text(errors="replace"))
+
+        wait_for(is_ready, timeout, what="the worker to be ready", detail=self.tail)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -150,6 +142,23 @@ def _headers(settings) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _moments(db, job_id, pid):
+    """Points in a worker's work to kill it at, each a condition to wait for: it holds a
+    chunk; numbers are reserved for letters not made yet; one more chunk is done."""
+    def count_done():
+        return db.execute("SELECT COUNT(*) FROM print_job_chunks WHERE job_id = ? AND state = 'done'",
+                          [job_id]).fetchone()[0]
+    done_before = count_done()
+    return {
+        "holding a chunk": lambda: db.execute(
+            "SELECT 1 FROM print_job_chunks WHERE job_id = ? AND lease_owner LIKE ?",
+            [job_id, f"%:{pid}:%"]).fetchone(),
+        "numbers reserved": lambda: db.execute(
+            "SELECT 1 FROM documents WHERE status = 'pending'").fetchone(),
+        "a chunk done": lambda: count_done() > done_before,
+    }
+
+
 def test_killed_worker_resumes_without_duplicates(quiet_app, settings):
     client, headers = quiet_app.test_client(), _headers(settings)
     cases = make_cases(client, headers, 16)
@@ -158,29 +167,26 @@ def test_killed_worker_resumes_without_duplicates(quiet_app, settings):
     db = database.connect(settings.db_path)
     rng = random.Random()
     worker = Worker(settings.archive, "worker", PULANG_POOL_SIZE="2")
-    kills = 0
+
+    def job_done():
+        return db["print_jobs"].get(job_id)["state"] in ("done", "failed")
+
+    kills = []
     try:
         for _ in range(3):
             worker.start().wait_ready()
-            # Kill at a random moment once this worker has the job in hand.
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not db.execute(
-                    "SELECT 1 FROM print_job_chunks WHERE job_id = ? AND lease_owner LIKE ?",
-                    [job_id, f"%:{worker.proc.pid}:%"]).fetchone():
-                if db["print_jobs"].get(job_id)["state"] == "done":
-                    break
-                time.sleep(0.05)
-            time.sleep(rng.uniform(0.1, 1.5))
-            if db["print_jobs"].get(job_id)["state"] != "done":
-                kills += 1
+            # Kill once this worker has the job in hand, at a moment picked at random.
+            moments = _moments(db, job_id, worker.proc.pid)
+            moment = rng.choice(list(moments))
+            for name in ("holding a chunk", moment):
+                wait_for(lambda: moments[name]() or job_done(), 120, what=name, detail=worker.tail)
+            if not job_done():
+                kills.append(moment)
             worker.kill()
-        assert kills >= 1, "the job finished before any kill; make it longer"
-        print("kills during the job:", kills)
+        assert kills, "the job finished before any kill; make it longer"
+        print("killed:", kills)
         worker.start().wait_ready()
-        deadline = time.monotonic() + 180
-        while db["print_jobs"].get(job_id)["state"] not in ("done", "failed"):
-            assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
-            time.sleep(0.2)
+        wait_for(job_done, 180, what="the job to finish", detail=worker.tail)
     finally:
         worker.stop()
     _check_result(db, settings.archive, job_id, ceremony["id"], cases)
@@ -194,20 +200,20 @@ def test_killed_worker_resumes_without_duplicates(quiet_app, settings):
 def redis_url(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                              "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     import redis
-    deadline = time.monotonic() + 20
-    while True:
+
+    def answers():
         try:
-            redis.Redis.from_url(url).ping()
-            break
+            return redis.Redis.from_url(url).ping()
         except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
+            return False
+
+    wait_for(answers, 30, what="redis-server to answer")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -235,7 +241,7 @@ def test_two_workers_share_a_job_through_redis(tmp_path, redis_url, converter_po
         for w in workers:
             w.wait_ready()
         job_id = start(client, headers, ceremony["id"], duplex=True)
-        job, _ = wait(client, headers, job_id, timeout=240)
+        wait_for_job(client, headers, job_id)
     finally:
         for w in workers:
             w.stop()
@@ -246,15 +252,11 @@ def test_two_workers_share_a_job_through_redis(tmp_path, redis_url, converter_po
     rt.close()
 
     # The same office on the default SQLite queue, a consumer in this process.
-    from service.ceremonies.queue import consumer, queue_for
     settings2, rt2, client2, headers2, cases2, ceremony2 = _archive_with_ceremony(
         tmp_path / "sqlite", converter_pool, 10)
     db2 = database.connect(settings2.db_path)
-    c = consumer(queue_for(rt2), db2, workers=3, embedded=True)
-    try:
-        job2, _ = wait(client2, headers2, start(client2, headers2, ceremony2["id"], duplex=True))
-    finally:
-        c.stop(graceful=True)
+    with job_consumer(rt2, db2):
+        job2, _ = wait_for_job(client2, headers2, start(client2, headers2, ceremony2["id"], duplex=True))
     sqlite_reader = PdfReader(settings2.archive / db2["print_jobs"].get(job2["id"])["result_path"])
     assert len(sqlite_reader.pages) == len(redis_reader.pages)
     assert outline(sqlite_reader) == redis_marks
@@ -263,35 +265,22 @@ def test_two_workers_share_a_job_through_redis(tmp_path, redis_url, converter_po
 
 def test_serve_runs_print_jobs_itself(tmp_path):
     archive = tmp_path / "served"
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port), PULANG_POOL_SIZE="1")
     subprocess.run([PULANG, "init"], env=env, check=True, capture_output=True)
     subprocess.run([PULANG, "user", "create", "ani", "--role", "staff", "--password-stdin"],
                    env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
     token = subprocess.run([PULANG, "token", "create", "ani"], env=env, check=True,
                            capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    log = open(tmp_path / "serve.log", "wb")
-    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
 
-    def call(method, path, body=None):
-        request = urllib.request.Request(base + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"Bearer {token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
+    with pulang_serve(env, port, tmp_path / "serve.log") as base:
+        def call(method, path, body=None):
+            request = urllib.request.Request(
+                base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
 
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                call("GET", "/healthz")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, \
-                    (tmp_path / "serve.log").read_text()[-2000:]
-                time.sleep(0.3)
         _, body = call("POST", "/api/v1/cases", {"full_name": "Sulastri", "facility": "Km 12"})
         case_id = json.loads(body)["id"]
         _, body = call("POST", "/api/v1/ceremonies", {"title": "Pelepasan", "date": "2024-07-31",
@@ -301,13 +290,12 @@ def test_serve_runs_print_jobs_itself(tmp_path):
                             {"kinds": ["pledge", "release_report", "ceremony_report"]})
         assert status == 202
         job_id = json.loads(body)["job_id"]
-        deadline = time.monotonic() + 120
-        while (job := json.loads(call("GET", f"/api/v1/jobs/{job_id}")[1]))["state"] != "done":
-            assert job["state"] != "failed" and time.monotonic() < deadline, job
-            time.sleep(0.2)
+
+        def finished():
+            job = json.loads(call("GET", f"/api/v1/jobs/{job_id}")[1])
+            assert job["state"] != "failed", job
+            return job if job["state"] == "done" else None
+
+        job = wait_for(finished, 120, what="the print job to finish")
         status, data = call("GET", job["result_url"])
         assert status == 200 and len(PdfReader(io.BytesIO(data)).pages) == job["pages"]
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()

@@ -6,15 +6,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, pulang_serve
-
-PULANG = str(Path(sys.executable).parent / "pulang")
+from tests.helpers import PULANG, free_port, pulang_serve
 
 
 def _call(base, method, path, token, body=None):

@@ -173,7 +173,8 @@ def test_anonymised_woman_is_not_found_through_a_ceremony_roster(client, make_us
     a reindex, while the roster is still found by its number."""
     from service.ops.maintenance import reindex
     from tests.test_ceremonies_data import make_cases, make_ceremony
-    from tests.test_jobs import start, wait, worker  # noqa: F401  (worker is a fixture)
+    from tests.helpers import job_consumer, wait_for_job
+    from tests.test_jobs import start
 
     _, staff = make_user("staff")
     _, supervisor = make_user("supervisor")
@@ -182,12 +183,8 @@ def test_anonymised_woman_is_not_found_through_a_ceremony_roster(client, make_us
     her = client.get(f"/api/v1/cases/{ids[0]}", headers=staff).json
     surname = her["full_name"].split()[1]
     job_id = start(client, staff, ceremony["id"], kinds=["aid_roster"])
-    from service.ceremonies.queue import consumer, queue_for
-    jobs = consumer(queue_for(runtime), db, workers=2, embedded=True)
-    try:
-        job, _ = wait(client, staff, job_id)
-    finally:
-        jobs.stop(graceful=True)
+    with job_consumer(runtime, db, workers=2):
+        job, _ = wait_for_job(client, staff, job_id)
     assert job["state"] == "done"
     runtime.flush_index()
     roster = db.execute("SELECT number FROM documents WHERE kind = 'aid_roster'").fetchone()[0]

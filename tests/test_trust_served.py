@@ -12,18 +12,14 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from service.records.storage import sha256_file
-from tests.helpers import free_port, pulang_serve, qr_payloads
+from tests.helpers import PULANG, free_port, pulang_serve, qr_payloads, wait_for
 
-PULANG = str(Path(sys.executable).parent / "pulang")
 NAME, NIK = "Kartini Wulandari", "1571014107900001"
 SECRETS = ("Kartini", "Wulandari", NIK, NIK[:12], NIK[4:])
 visited: list[str] = []  # every URL this module asked the server for
@@ -190,7 +186,8 @@ def test_backup_while_letters_are_being_made_restores_whole(served, her_letters,
     snapshot = tmp_path / "snapshot"
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         letters = [pool.submit(make_letter, i) for i in range(12)]
-        time.sleep(1.5)  # a few letters in, more converting and queued
+        # A few letters in, more converting and queued.
+        wait_for(lambda: sum(f.done() for f in letters) >= 3, 120, what="three letters")
         taken = subprocess.run([PULANG, "backup", str(snapshot)], env=env, capture_output=True,
                                text=True, timeout=300)
         results = [f.result() for f in letters]
