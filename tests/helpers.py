@@ -185,6 +185,36 @@ def served(archive, converter_pool):
         runtime.close()
 
 
+def signed_in_page(browser, base: str, username: str, password: str, **context_options):
+    """A new page at the office laptop's 1366×768, signed in through the sign-in form.
+    Close it with page.context.close()."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, **context_options).new_page()
+    page.goto(base + "/login")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+    return page
+
+
+def office_archive(archive, port: int, *, role: str = "staff", pool_size: int = 1, **env) -> types.SimpleNamespace:
+    """An archive set up from the command line as an office does: `pulang init`, the user
+    ani (password "kata sandi yang panjang") of `role`, and her API token. Yields env
+    (for `pulang serve` on `port`, with `env` added), token, and init (what the first
+    `pulang init` printed)."""
+    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
+               PULANG_POOL_SIZE=str(pool_size), **env)
+    env.pop("PULANG_CRASH_AT", None)
+
+    def pulang(*args, input=None):
+        return subprocess.run([PULANG, *args], env=env, input=input, capture_output=True,
+                              text=True, check=True).stdout
+
+    init = pulang("init")
+    pulang("user", "create", "ani", "--role", role, "--password-stdin", input="kata sandi yang panjang\n")
+    token = pulang("token", "create", "ani").strip().splitlines()[-1]
+    return types.SimpleNamespace(env=env, token=token, init=init)
+
+
 @contextlib.contextmanager
 def pulang_serve(env: dict, port: int, log_path, *, timeout: float = 120):
     """`pulang serve` as a separate process, as an office runs it; yields its base URL

@@ -7,9 +7,8 @@ import pytest
 from pypdf import PdfReader
 
 from service.auth.users import create_user
-from service.ceremonies.queue import consumer, queue_for
 from service.records.cases import add_aid, create_case
-from tests.helpers import pdftotext, served
+from tests.helpers import job_consumer, pdftotext, served, signed_in_page
 from tests.test_browser import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -25,20 +24,14 @@ def ceremony_server(tmp_path_factory, converter_pool):
             case, _ = create_case(app.db, {"full_name": name, "facility": "Payo Sigadung",
                                            "origin_region": "Kediri, Jawa Timur"}, clerk)
             add_aid(app.db, case["id"], {"kind": "ticket", "amount": 1_500_000}, clerk, 10**9)
-        jobs = consumer(queue_for(app.runtime), app.db, workers=3, embedded=True)  # as `pulang serve`
-        yield app.base
-        jobs.stop(graceful=True)
+        with job_consumer(app.runtime, app.db):  # as `pulang serve` runs one
+            yield app.base
 
 
 def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
     base = ceremony_server
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
+    page = signed_in_page(browser, base, "ani", PASSWORD, accept_downloads=True)
     expect = playwright.expect
-    page.goto(base + "/login")
-    page.get_by_label("Nama pengguna").fill("ani")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
 
     page.get_by_role("link", name="Pelepasan").first.click()
     page.get_by_label("Judul").fill("Pelepasan Penerima Manfaat Tahap II")
@@ -66,4 +59,4 @@ def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
     assert all(any(name in t for t in titles) for name in PEOPLE), titles
     text = " ".join(pdftotext(data).split())
     assert all(name in text for name in PEOPLE)
-    context.close()
+    page.context.close()

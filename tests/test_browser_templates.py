@@ -8,7 +8,7 @@ import pytest
 from service.auth.users import create_user
 from service.letters.pipeline import generate_case_document
 from service.records.cases import create_case
-from tests.helpers import served
+from tests.helpers import served, signed_in_page
 from tests.test_templates_upload import pledge_with
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,7 @@ def test_an_admin_fixes_uploads_previews_and_activates_a_template(server, browse
     fixed = tmp_path / "surat-pernyataan-2025.docx"
     fixed.write_bytes(pledge_with("Versi kantor 2025 untuk {{ office.city }}"))
     expect = playwright.expect
-    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    page.goto(base + "/login")
-    page.get_by_label("Nama pengguna").fill("ani")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    page = signed_in_page(browser, base, "ani", PASSWORD)
     page.get_by_role("link", name="Templat").first.click()
     expect(page.locator("h1")).to_have_text("Templat surat")
 

@@ -166,23 +166,28 @@ def test_pool_without_bookmarks_has_no_destinations(pool, docs, tmp_path):
     assert not PdfReader(out).named_destinations
 
 
-def test_pool_from_many_threads(pool, docs, tmp_path):
+def convert_at_once(pool: ConverterPool, docx: Path, out: Path, count: int) -> list[Path]:
+    """`count` conversions of one document from as many threads at once; their PDFs."""
     errors: list[Exception] = []
 
     def one(i: int) -> None:
         try:
-            pool.convert(docs["letter"], tmp_path / f"{i}.pdf")
-        except Exception as e:  # pragma: no cover - reported below
+            pool.convert(docx, out / f"{i}.pdf")
+        except Exception as e:  # reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    for i in range(6):
-        assert_pdfa2b_with_text(tmp_path / f"{i}.pdf")
+    return [out / f"{i}.pdf" for i in range(count)]
+
+
+def test_pool_from_many_threads(pool, docs, tmp_path):
+    for pdf in convert_at_once(pool, docs["letter"], tmp_path, 6):
+        assert_pdfa2b_with_text(pdf)
     stats = pool.stats()
     assert stats["alive"] == 2 and stats["busy"] == 0 and stats["waiting"] == 0
 
@@ -194,16 +199,10 @@ def test_a_pool_starts_at_its_first_conversion_once(docs, tmp_path):
     try:
         assert not p.started and p.stats()["alive"] == 0
         assert not [w for w in p._workers if w.proc is not None]
-        threads = [threading.Thread(target=p.convert, args=(docs["letter"], tmp_path / f"{i}.pdf"))
-                   for i in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        for pdf in convert_at_once(p, docs["letter"], tmp_path, 4):
+            assert_pdfa2b_with_text(pdf)
         assert p.started and p.stats()["alive"] == 2
         assert p.stats()["conversions"] == 4 and p.stats()["restarts"] == 0
-        for i in range(4):
-            assert_pdfa2b_with_text(tmp_path / f"{i}.pdf")
     finally:
         p.close()
 

@@ -20,7 +20,15 @@ from service import db as database
 from service.auth.users import create_token, create_user
 from service.config import Settings
 from service.runtime import Runtime
-from tests.helpers import PULANG, free_port, job_consumer, pulang_serve, wait_for, wait_for_job
+from tests.helpers import (
+    PULANG,
+    free_port,
+    job_consumer,
+    office_archive,
+    pulang_serve,
+    wait_for,
+    wait_for_job,
+)
 from tests.test_ceremonies_data import make_cases, make_ceremony
 from tests.test_jobs import CASE_KINDS, ceremony_docs, outline, start
 
@@ -264,16 +272,11 @@ def test_two_workers_share_a_job_through_redis(tmp_path, redis_url, converter_po
 
 
 def test_serve_runs_print_jobs_itself(tmp_path):
-    archive = tmp_path / "served"
     port = free_port()
-    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port), PULANG_POOL_SIZE="1")
-    subprocess.run([PULANG, "init"], env=env, check=True, capture_output=True)
-    subprocess.run([PULANG, "user", "create", "ani", "--role", "staff", "--password-stdin"],
-                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
-    token = subprocess.run([PULANG, "token", "create", "ani"], env=env, check=True,
-                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    office = office_archive(tmp_path / "served", port)
+    token = office.token
 
-    with pulang_serve(env, port, tmp_path / "serve.log") as base:
+    with pulang_serve(office.env, port, tmp_path / "serve.log") as base:
         def call(method, path, body=None):
             request = urllib.request.Request(
                 base + path, method=method, data=json.dumps(body).encode() if body is not None else None,

@@ -3,14 +3,14 @@ real server (waitress + warm LibreOffice pool) under concurrent clients."""
 
 import concurrent.futures
 import json
-import os
 import re
+import sqlite3
 import subprocess
 import urllib.request
 
 import pytest
 
-from tests.helpers import PULANG, free_port, pulang_serve
+from tests.helpers import PULANG, free_port, office_archive, pulang_serve
 
 
 def _call(base, method, path, token, body=None):
@@ -28,19 +28,12 @@ def _call(base, method, path, token, body=None):
 def served(tmp_path_factory):
     archive = tmp_path_factory.mktemp("served") / "archive"
     port = free_port()
-    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
-               PULANG_POOL_SIZE="2")
-    first = subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
-    assert re.search(r"password: \S{12,}", first.stdout)
-    second = subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
-    assert "password" not in second.stdout  # shown once only
-    subprocess.run([PULANG, "user", "create", "ani", "--role", "staff", "--password-stdin"],
-                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
-    out = subprocess.run([PULANG, "token", "create", "ani"], env=env, capture_output=True,
-                         text=True, check=True).stdout
-    token = out.strip().splitlines()[-1]
-    with pulang_serve(env, port, archive / "serve.log", timeout=90) as base:
-        yield base, token, env, archive
+    office = office_archive(archive, port, pool_size=2)
+    assert re.search(r"password: \S{12,}", office.init)
+    again = subprocess.run([PULANG, "init"], env=office.env, capture_output=True, text=True, check=True)
+    assert "password" not in again.stdout  # shown once only
+    with pulang_serve(office.env, port, archive / "serve.log", timeout=90) as base:
+        yield base, office.token, office.env, archive
 
 
 def test_healthz_reports_the_pool(served):
@@ -48,6 +41,17 @@ def test_healthz_reports_the_pool(served):
     with urllib.request.urlopen(base + "/healthz") as r:
         body = json.loads(r.read())
     assert body["converter"]["alive"] == 2
+
+
+def test_passwords_are_hashed_at_full_cost(served):
+    """The test process hashes cheaply (tests/conftest.py); the service never does."""
+    from argon2 import extract_parameters, profiles
+    *_, archive = served
+    db = sqlite3.connect(archive / "pulang.db")
+    hashes = [row[0] for row in db.execute("SELECT password_hash FROM users")]
+    db.close()
+    assert len(hashes) == 2  # the admin made by `pulang init`, and ani
+    assert all(extract_parameters(h) == profiles.RFC_9106_LOW_MEMORY for h in hashes)
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ requested the same way."""
 import concurrent.futures
 import http.cookiejar
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ import urllib.request
 import pytest
 
 from service.records.storage import sha256_file
-from tests.helpers import PULANG, free_port, pulang_serve, qr_payloads, wait_for
+from tests.helpers import PULANG, free_port, office_archive, pulang_serve, qr_payloads, wait_for
 
 NAME, NIK = "Kartini Wulandari", "1571014107900001"
 SECRETS = ("Kartini", "Wulandari", NIK, NIK[:12], NIK[4:])
@@ -51,18 +50,10 @@ def call(base, method, path, token=None, body=None, headers=None, opener=None):
 def served(tmp_path_factory):
     archive = tmp_path_factory.mktemp("trust-served") / "archive"
     port = free_port()
-    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port),
-               PULANG_POOL_SIZE="1", PULANG_BASE_URL=f"http://127.0.0.1:{port}")
-    env.pop("PULANG_CRASH_AT", None)
-    subprocess.run([PULANG, "init"], env=env, capture_output=True, text=True, check=True)
-    subprocess.run([PULANG, "user", "create", "ani", "--role", "supervisor", "--password-stdin"],
-                   env=env, input="kata sandi yang panjang\n", text=True, check=True, capture_output=True)
-    out = subprocess.run([PULANG, "token", "create", "ani"], env=env, capture_output=True,
-                         text=True, check=True).stdout
-    token = out.strip().splitlines()[-1]
+    office = office_archive(archive, port, role="supervisor", PULANG_BASE_URL=f"http://127.0.0.1:{port}")
     log_path = archive.parent / "serve.log"  # outside the archive: it is backed up whole
-    with pulang_serve(env, port, log_path) as base:
-        yield {"base": base, "token": token, "env": env, "archive": archive, "log": log_path}
+    with pulang_serve(office.env, port, log_path) as base:
+        yield {"base": base, "token": office.token, "env": office.env, "archive": archive, "log": log_path}
 
 
 @pytest.fixture(scope="module")
