@@ -15,6 +15,20 @@ from service.runtime import Runtime
 os.environ.setdefault("PULANG_SECRET_KEY", "test-secret")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """argon2 at its cheapest in this process: hundreds of test accounts and sign-ins would
+    otherwise spend most of a minute on deliberately slow hashing. Hashes carry their own
+    parameters, so checking works either way; the service's real cost is asserted where
+    `pulang user create` runs as its own process (tests/test_serve.py)."""
+    from argon2 import PasswordHasher, profiles
+
+    from service.auth import users
+    real, users._hasher = users._hasher, PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    users._hasher = real
+
+
 @pytest.fixture(scope="session")
 def converter_pool(tmp_path_factory):
     from service.letters.convert import ConverterPool
