@@ -211,7 +211,7 @@ def audit_verify():
 def demo():
     """Load an invented but realistic office into an empty archive."""
     from .ops.demo import load
-    from .ops.maintenance import reindex as rebuild
+    from .records import indexing
     from .search import SearchIndex
     settings = _settings()
     db = _open_db(settings)
@@ -219,9 +219,8 @@ def demo():
         ids = load(db, None)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    index = SearchIndex(settings.index_dir)
-    rebuild(db, index, settings.archive)
-    index.close()
+    with SearchIndex(settings.index_dir) as index:
+        indexing.drain(db, index)
     audit_log.record(db, "demo.load", detail={"cases": len(ids)})
     click.echo(f"Loaded the demo office: {len(ids)} invented cases with their aid.")
 

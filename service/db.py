@@ -29,16 +29,35 @@ def connect(path: Path) -> sqlite_utils.Database:
 @contextlib.contextmanager
 def write_transaction(db: sqlite_utils.Database):
     """BEGIN IMMEDIATE: take the write lock first, so read-then-write steps such as
-    "next letter number" cannot interleave with another writer's."""
+    "next letter number" cannot interleave with another writer's. What after_commit
+    registered inside runs once the transaction has committed (and not if it rolls back)."""
     db.commit()  # the driver may have opened an implicit transaction for a read
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
         db.rollback()
+        _after_commit(db).clear()
         raise
     else:
         db.conn.execute("COMMIT")
+    hooks = _after_commit(db)
+    while hooks:
+        hooks.pop(0)(db)
+
+
+def _after_commit(db) -> list:
+    if not hasattr(db, "_pulang_after_commit"):
+        db._pulang_after_commit = []
+    return db._pulang_after_commit
+
+
+def after_commit(db: sqlite_utils.Database, hook) -> None:
+    """Inside write_transaction: call hook(db) after the commit, once, however often it
+    is registered (e.g. wake the index writer once for a transaction of many changes)."""
+    hooks = _after_commit(db)
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -318,5 +337,26 @@ def m005_trust(db):
         ALTER TABLE cases ADD COLUMN closed_at TEXT;
         ALTER TABLE cases ADD COLUMN anonymised_at TEXT;
         ALTER TABLE documents ADD COLUMN destroyed_at TEXT;
+        """
+    )
+
+
+@migrations()
+def m006_index_outbox(db):
+    # Issue 9: the search index is kept current from an outbox written in the same
+    # transaction as each change (service/records/indexing.py), so a crash between the
+    # commit and the index loses nothing. `held` names the print job that indexes its
+    # letters itself, in one commit at its end.
+    db.executescript(
+        """
+        CREATE TABLE index_outbox (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER,
+            document_id INTEGER,
+            text TEXT,
+            held TEXT,
+            CHECK ((case_id IS NULL) != (document_id IS NULL))
+        );
+        CREATE INDEX index_outbox_held ON index_outbox(held, id);
         """
     )

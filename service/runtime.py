@@ -7,7 +7,8 @@ from pathlib import Path
 from . import db as database
 from .config import Settings
 from .letters.convert import ConverterPool, convert_cli
-from .search import IndexEntry, IndexWriterThread, SearchIndex
+from .records import indexing
+from .search import IndexWriterThread, SearchIndex
 
 
 class Runtime:
@@ -26,7 +27,14 @@ class Runtime:
                                       timeout=settings.convert_timeout,
                                       recycle_after=settings.recycle_after)
         self.index = SearchIndex(settings.index_dir)
-        self.index_writer = IndexWriterThread(self.index) if background_index else None
+        self._writer_db = None
+        self.index_writer = None
+        if background_index:
+            self.index_writer = IndexWriterThread(self.index, drain=self._drain_in_writer)
+            self.index_writer.poke()  # what a crash left between a commit and the index
+        # Commits in this process that change what search finds reach this index
+        # (service/records/indexing.py), whichever connection made them.
+        indexing.listen(settings.db_path, self._index_changed)
 
     def warm(self) -> None:
         """Start the converter pool now, so the first letter does not wait for LibreOffice
@@ -44,20 +52,43 @@ class Runtime:
             convert_cli(docx, pdf, bookmarks=bookmarks, timeout=self.settings.convert_timeout,
                         profile_dir=self.settings.run_dir / "cli-profile")
 
-    def submit_index(self, entries: list[IndexEntry]) -> None:
-        """Off the request path when a writer thread runs (the service); at once otherwise."""
-        if self.index_writer is not None:
-            self.index_writer.submit(entries)
-        else:
-            self.index.add(entries)
+    def _index_changed(self, db, wait: bool) -> None:
+        """After a commit on one of this runtime's connections that queued index work:
+        the writer thread drains it off the request path; without one, drain now."""
+        if self.index_writer is None:
+            indexing.drain(db, self.index)
+            return
+        self.index_writer.poke()
+        if wait:
+            self.index_writer.flush(timeout=60)
+
+    def _drain_in_writer(self) -> None:
+        if self._writer_db is None:
+            db = database.connect(self.settings.db_path)
+            if "index_outbox" not in db.table_names():  # `serve` migrates after this starts
+                db.close()
+                return
+            self._writer_db = db
+        indexing.drain(self._writer_db, self.index)
 
     def flush_index(self) -> None:
+        """Return once the index holds every change committed so far, by any connection."""
         if self.index_writer is not None:
+            self.index_writer.poke()
             self.index_writer.flush()
+            return
+        db = database.connect(self.settings.db_path)
+        try:
+            indexing.drain(db, self.index)
+        finally:
+            db.close()
 
     def close(self) -> None:
+        indexing.unlisten(self.settings.db_path, self._index_changed)
         if self.index_writer is not None:
             self.index_writer.close()
+        if self._writer_db is not None:
+            self._writer_db.close()
         if self.pool is not None and self._owns_pool:
             self.pool.close()
         self.index.close()

@@ -15,7 +15,6 @@ from service.auth.users import create_user
 from service.letters.pipeline import generate_case_document
 from service.records import office
 from service.records.cases import add_aid, create_case
-from service.records.documents import index_entry
 from tests.helpers import pdftotext, served
 
 pytestmark = pytest.mark.browser
@@ -54,7 +53,6 @@ def _seed(runtime, db):
         case, _ = create_case(db, {"full_name": name, "nik": nik, "birth_place": place,
                                    "birth_date": born, "origin_region": region,
                                    "facility": FACILITY if i % 2 else "Payo Sigadung"}, admin)
-        runtime.submit_index([index_entry(case, None)])
         add_aid(db, case["id"], {"kind": "business_capital", "amount": 3_000_000,
                                  "source": "APBD Kota Jambi TA 2024"}, admin, 10**9)
         add_aid(db, case["id"], {"kind": "ticket", "amount": 1_750_000,

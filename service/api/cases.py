@@ -3,7 +3,6 @@ from flask import g, jsonify
 from ..http.support import get_db, log, runtime
 from ..records import cases as case_records
 from ..http.views import case_view
-from ..records.documents import index_entry
 from . import bp
 from .auth import json_body, requires
 
@@ -13,7 +12,6 @@ from .auth import json_body, requires
 def create_case():
     db = get_db()
     case, warnings = case_records.create_case(db, json_body(), g.user)
-    runtime().submit_index([index_entry(case, None)])
     log("case.create", target_type="case", target_id=case["id"])
     return jsonify(case_view(db, case, warnings)), 201
 
@@ -33,8 +31,6 @@ def update_case(case_id):
     db = get_db()
     data = json_body()
     case, warnings = case_records.update_case(db, case_id, data)
-    runtime().submit_index([index_entry(case, None)])
-    # Documents keep the identity they were made with; only the case entry changes.
     log("case.update", target_type="case", target_id=case_id, detail={"fields": sorted(data)})
     return jsonify(case_view(db, case, warnings))
 

@@ -1,7 +1,6 @@
 from flask import g, jsonify
 
 from ..errors import InvalidInput
-from ..http.index_updates import void_document as void_and_reindex
 from ..http.responses import letter_pdf
 from ..http.support import get_db, log, runtime
 from ..letters.pipeline import generate_case_document
@@ -42,6 +41,6 @@ def document_pdf(doc_id):
 @bp.post("/documents/<int:doc_id>/void")
 @requires("document.void")
 def void_document(doc_id):
-    doc = void_and_reindex(get_db(), doc_id, json_body().get("reason"), g.user)
+    doc = records.void(get_db(), doc_id, json_body().get("reason"), g.user)
     log("document.void", target_type="document", target_id=doc_id)
     return jsonify(records.public_view(doc, runtime().settings.base_url))

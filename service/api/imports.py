@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from ..errors import InvalidInput
 from ..http.responses import import_report as report_download
-from ..http.support import get_db, log, runtime
+from ..http.support import get_db, log
 from ..office_tools import import_flow
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
@@ -31,7 +31,7 @@ def import_cases():
     if not commit:
         log("import.preview", detail={"rows": len(preview.rows)})
         return jsonify(import_flow.summary(preview, headers, mapping))
-    report = import_flow.confirm(runtime(), db, preview, headers, mapping, g.user, log)
+    report = import_flow.confirm(db, preview, headers, mapping, g.user, log)
     return jsonify({"id": report["id"], "rows": report["rows"], "added": report["added"],
                     "skipped": report["skipped"],
                     "report_url": f"/api/v1/imports/{report['id']}/report.csv"}), 201

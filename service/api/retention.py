@@ -3,9 +3,8 @@ the kept aid receipts of anonymised cases for auditors (service/records/retentio
 
 from flask import jsonify
 
-from ..http.index_updates import anonymise_case as anonymise
 from ..http.responses import letter_pdf
-from ..http.support import get_db, log
+from ..http.support import get_db, log, runtime
 from ..records import retention
 from . import bp
 from .auth import requires
@@ -23,7 +22,12 @@ def close_case(case_id):
 @bp.post("/cases/<int:case_id>/anonymise")
 @requires("case.anonymise")
 def anonymise_case(case_id):
-    return jsonify(anonymise(case_id))
+    settings = runtime().settings
+    summary = retention.anonymise_case(get_db(), settings.archive, case_id,
+                                       years=settings.retention_years)
+    log("case.anonymise", target_type="case", target_id=case_id,
+        detail={"destroyed": summary["destroyed"], "kept_for_audit": summary["kept_for_audit"]})
+    return jsonify(summary)
 
 
 @bp.get("/retention/documents/<int:doc_id>/pdf")

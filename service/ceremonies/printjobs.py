@@ -15,6 +15,7 @@ from .. import db as database
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
+from ..records import indexing
 from ..records import validate as v
 from ..records.cases import get_case
 from . import leases, records
@@ -259,10 +260,17 @@ def complete(db, job_id: int, *, path: str, pages: int, sha256: str, pid: int, h
                    [path, pages, sha256, now_iso(), now_iso(), job_id])
 
 
+def index_hold(job_id: int) -> str:
+    """What the job's letters wait under in the index outbox for its one index commit."""
+    return f"print_job:{job_id}"
+
+
 def fail(db, job_id: int, message: str) -> None:
     """The job stops; its letters that never got made keep their numbers on record as
-    'failed' (never handed out again), like any interrupted letter."""
+    'failed' (never handed out again), like any interrupted letter; those it made go to
+    the index without waiting for the job's end."""
     with write_transaction(db):
+        indexing.release(db, index_hold(job_id))
         db.execute("UPDATE print_jobs SET state = 'failed', error = ?, finished_at = ?, "
                    "updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
                    [message[:500], now_iso(), now_iso(), job_id])

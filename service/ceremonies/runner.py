@@ -5,20 +5,19 @@ making a second letter or taking a second number:
 2. reserve, in one transaction, the numbers of every letter of the chunk's kind in this
    job that has none yet (reusing a valid letter this ceremony made from the same data);
    the item rows record which letter each (case, kind) got;
-3. make the chunk's letters still pending (service/ceremonies/bulk.py);
-4. mark the chunk done; the worker that finishes the last letter chunk indexes all the
-   job's new letters (one commit) and assembles the merged PDF.
+3. make the chunk's letters still pending (service/letters/bulk.py); recording them
+   valid queues them, with their texts, in the index outbox, held for the job;
+4. mark the chunk done; the worker that finishes the last letter chunk drains what is
+   held for the job into the index (one commit) and assembles the merged PDF.
 
 Task payloads and log lines carry ids only.
 """
 
 import logging
 import os
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ..db import write_transaction
 from ..errors import PulangError
@@ -67,7 +66,6 @@ def run_chunk(runtime, job_id: int, chunk: str, timings: dict | None = None) -> 
             message = exc.message if isinstance(exc, PulangError) else type(exc).__name__
             log.error("print job %d failed in chunk %s: %s", job_id, chunk, type(exc).__name__)
             printjobs.fail(db, job_id, f"{chunk}: {message}")
-            shutil.rmtree(_texts(runtime, job_id), ignore_errors=True)
             raise
         finally:
             _heartbeat.release(key)
@@ -87,8 +85,7 @@ def _work(runtime, db, job_id: int, chunk: str, timings: dict) -> None:
     spent = {"chunk": chunk, "letters": len(letters), "reserve_s": time.perf_counter() - started}
     template = templates.active(db, kind)
     bulk.make(runtime, db, template, letters, base_url=job["options"]["base_url"],
-               index_now=False, timings=spent)
-    _keep_texts(runtime, job_id, letters)
+              held=printjobs.index_hold(job_id), timings=spent)
     timings.setdefault("chunks", []).append(spent)
     log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)
     left = printjobs.finish_chunk(db, job_id, chunk, pid=os.getpid(), host=leases.HOST)
@@ -100,44 +97,17 @@ def _finish(runtime, db, job: dict, timings: dict) -> None:
     """Index every letter this job made (one commit, in a stamping process) while the
     merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
     started = time.perf_counter()
-    cases = printjobs.job_cases(db, job)
-    made = [(cases[i["case_id"]] if i["case_id"] else None, i["doc"],
-             _kept_text(runtime, job["id"], i["doc"]["id"]))
-            for i in printjobs.letters(db, job["id"]) if not i["reused"]]
-    entries = bulk.index_entries(runtime, db, made)
+    settings = runtime.settings
     with ThreadPoolExecutor(1) as ex:
-        indexed = ex.submit(processes.run, processes.index, runtime.settings.index_dir, entries)
+        indexed = ex.submit(processes.run, processes.index, settings.db_path, settings.index_dir,
+                            printjobs.index_hold(job["id"]))
         path, pages, sha256 = assemble.assemble(runtime, db, job)
         indexed.result()
     timings["finish_s"] = time.perf_counter() - started
     log.debug("print job %d chunk assemble timings %s", job["id"], {"finish_s": timings["finish_s"]})
     printjobs.complete(db, job["id"], path=path, pages=pages, sha256=sha256,
                        pid=os.getpid(), host=leases.HOST)
-    shutil.rmtree(_texts(runtime, job["id"]), ignore_errors=True)
     log.info("print job %d done: %d pages", job["id"], pages)
-
-
-def _texts(runtime, job_id: int) -> Path:
-    return runtime.settings.run_dir / "jobs" / str(job_id)
-
-
-def _keep_texts(runtime, job_id: int, letters) -> None:
-    """The letters' text, read anyway to check them, kept for the job's one index commit
-    (scratch under run/, named by document id, removed when the job ends). A text lost
-    to a crash is read again from the stored PDF."""
-    folder = _texts(runtime, job_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    for letter in letters:
-        tmp = folder / f".{letter.doc['id']}.tmp"
-        tmp.write_text(letter.text or "", encoding="utf-8")
-        os.replace(tmp, folder / f"{letter.doc['id']}.txt")
-
-
-def _kept_text(runtime, job_id: int, doc_id: int) -> str | None:
-    try:
-        return (_texts(runtime, job_id) / f"{doc_id}.txt").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 def _reserve(runtime, db, job: dict, kind: str, chunk: str):

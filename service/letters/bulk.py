@@ -3,7 +3,8 @@
     (numbers already reserved: pending rows) → render ONE combined .docx (one docxtpl pass)
     → convert it ONCE (warm pool, bookmarks → named destinations) → split and verify
     → stamp each letter (processes.py: split and stamps run in two processes)
-    → store each file → mark all valid in ONE transaction → index all in ONE commit
+    → store each file → mark all valid in ONE transaction (which queues them, with their
+    texts, for the index: ONE commit, or held for the print job's one commit at its end)
 
 LibreOffice's cost is per document, not per page, so one conversion of 100 letters
 costs little more than a few single letters. If the template can't be combined, or the
@@ -23,12 +24,11 @@ from dataclasses import dataclass
 from .. import faults
 from ..db import write_transaction
 from ..records import templates
-from ..records.documents import get_document
+from ..records.documents import get_document, mark_valid
 from ..records.storage import relative_path, sha256_bytes
 from . import pipeline, processes
 from .combine import NotCombinable, combined_template
 from .convert import ConversionError, QueueFull
-from .pdftext import extract_text
 from .render import render_docx
 from .split import SplitError
 
@@ -44,14 +44,14 @@ _RENDER = threading.Lock()
 class Letter:
     doc: dict            # its pending documents row (number and token reserved)
     context: dict        # what its template sees
-    case: dict | None    # for its index entry; None for a ceremony document
-    text: str | None = None  # its text once made, for the index
+    case: dict | None    # its case; None for a ceremony document
 
 
 def make(runtime, db, template: dict, letters: list[Letter], *, base_url: str,
-         index_now: bool = True, timings: dict | None = None) -> list[dict]:
-    """Make every letter (all of one template) and return their valid rows. With
-    `index_now` false the caller indexes them later (a print job does, once, for all)."""
+         held: str | None = None, timings: dict | None = None) -> list[dict]:
+    """Make every letter (all of one template) and return their valid rows. `held`: the
+    index entries wait for the caller's own index commit (a print job's, once, for all
+    its letters; service/records/indexing.py)."""
     if not letters:
         return []
     timings = {} if timings is None else timings
@@ -79,37 +79,12 @@ def make(runtime, db, template: dict, letters: list[Letter], *, base_url: str,
         paths.append(pipeline.store(letter.doc, pdf, archive))
     faults.point("batch_after_write")
     with write_transaction(db):
-        for (pdf, pages, _), letter, path in zip(made, letters, paths):
-            pipeline.mark_valid(db, letter.doc, sha256=sha256_bytes(pdf), pages=pages, path=path)
+        for (pdf, pages, text), letter, path in zip(made, letters, paths):
+            mark_valid(db, letter.doc, sha256=sha256_bytes(pdf), pages=pages, path=path,
+                       text=text, held=held)
     faults.point("batch_after_commit")
     timings["store_s"] = time.perf_counter() - started
-
-    docs = [get_document(db, letter.doc["id"]) for letter in letters]
-    for letter, (_, _, text) in zip(letters, made):
-        letter.text = text
-    if index_now:
-        started = time.perf_counter()
-        index(runtime, db, [(letter.case, doc, letter.text) for letter, doc in zip(letters, docs)])
-        timings["index_s"] = time.perf_counter() - started
-    return docs
-
-
-def index(runtime, db, made: list[tuple]) -> None:
-    """(case, valid doc, text or None) for each letter → one commit. Direct, not through
-    the service's batching thread: a print job is done only when its letters can be found."""
-    runtime.index.add(index_entries(runtime, db, made))
-
-
-def index_entries(runtime, db, made: list[tuple]) -> list:
-    """The entries of the letters and of what they superseded; a missing text is read
-    from the stored file."""
-    archive = runtime.settings.archive
-    entries = []
-    for case, doc, text in made:
-        if text is None:
-            text = extract_text((archive / doc["path"]).read_bytes())
-        entries += pipeline.index_entries(db, archive, case, doc, text)
-    return entries
+    return [get_document(db, letter.doc["id"]) for letter in letters]
 
 
 def _combined(runtime, source, letters: list[Letter], stamps, timings: dict) -> list[tuple]:

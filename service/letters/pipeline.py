@@ -1,8 +1,9 @@
 """The order of work for one document:
 
     reserve number (row 'pending') → render (docxtpl) → convert (LibreOffice)
-    → stamp (pypdf) → store (atomic file) → record (row 'valid', old one superseded)
-    → index (Whoosh, batched off the request path)
+    → stamp (pypdf) → store (atomic file) → record (row 'valid', old one superseded,
+    both queued for the index in the same transaction) → index (Whoosh: the record
+    layer's outbox, drained off the request path; service/records/indexing.py)
 
 A failure before the record step marks the row 'failed' with the reason, so its number
 stays accounted for and is never handed out again. A crash anywhere leaves a state that
@@ -19,7 +20,7 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, PulangError
 from ..records import numbering, office, templates
 from ..records.cases import aid_items, get_case
-from ..records.documents import CASE_KINDS, get_document, index_entry
+from ..records.documents import CASE_KINDS, get_document, mark_valid
 from ..records.storage import relative_path, sha256_bytes, write_atomic
 from .context import document_context
 from .pdftext import extract_text
@@ -64,12 +65,14 @@ def take_number(db, *, kind: str, case_id: int | None, template: dict, settings:
 
 
 def finish(db, doc: dict, pdf: bytes, pages: int, archive) -> dict:
-    """Store the stamped PDF, then mark the row valid (and what it replaces superseded)."""
+    """Store the stamped PDF, then mark the row valid (and what it replaces superseded);
+    the index learns of both, with the letter's text, once that commits."""
+    text = extract_text(pdf)
     path = store(doc, pdf, archive)
     faults.point("after_write")
     with write_transaction(db):
         faults.point("before_commit")
-        mark_valid(db, doc, sha256=sha256_bytes(pdf), pages=pages, path=path)
+        mark_valid(db, doc, sha256=sha256_bytes(pdf), pages=pages, path=path, text=text)
     faults.point("after_commit")
     return get_document(db, doc["id"])
 
@@ -79,15 +82,6 @@ def store(doc: dict, pdf: bytes, archive) -> str:
     path = relative_path(doc["id"])
     write_atomic(archive / path, pdf)
     return path
-
-
-def mark_valid(db, doc: dict, *, sha256: str, pages: int, path: str) -> None:
-    """Inside a write transaction: the row becomes valid, what it replaces superseded."""
-    db["documents"].update(doc["id"], {"sha256": sha256, "pages": pages, "path": path,
-                                       "status": "valid", "updated_at": now_iso()})
-    if doc["supersedes_id"]:
-        db.execute("UPDATE documents SET status = 'superseded', updated_at = ? "
-                   "WHERE id = ? AND status = 'valid'", [now_iso(), doc["supersedes_id"]])
 
 
 def fail(db, doc: dict, exc: BaseException) -> None:
@@ -129,18 +123,4 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
     finally:
         docx.unlink(missing_ok=True)
         raw_pdf.unlink(missing_ok=True)
-    entries = index_entries(db, runtime.settings.archive, case, doc, extract_text(stamped))
-    faults.point("before_index")
-    runtime.submit_index(entries)
     return doc
-
-
-def index_entries(db, archive, case: dict | None, doc: dict, text: str) -> list:
-    """The index entries a new valid document brings: its own, and the one of the
-    document it superseded (search results show the status)."""
-    entries = [index_entry(case, doc, text)]
-    if doc["supersedes_id"]:
-        old = get_document(db, doc["supersedes_id"])
-        old_text = extract_text((archive / old["path"]).read_bytes())
-        entries.append(index_entry(case, old, old_text))
-    return entries

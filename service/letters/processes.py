@@ -20,6 +20,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from .. import db as database
+from ..records import indexing
 from ..search import SearchIndex
 from .pdftext import extract_text
 from .split import split
@@ -61,10 +63,15 @@ def stamp_all(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
     return [m for done in run_many([(stamp_each, (part,)) for part in parts]) for m in done]
 
 
-def index(index_dir, entries) -> None:
-    """Add entries to the archive's index in one commit (the name analysis is the cost)."""
-    with SearchIndex(index_dir) as search_index:
-        search_index.add(entries)
+def index(db_path, index_dir, held: str) -> int:
+    """Drain what the index outbox holds for `held` (a print job's letters, with their
+    texts) into the archive's index in one commit: the name analysis is the cost."""
+    db = database.connect(db_path)
+    try:
+        with SearchIndex(index_dir) as search_index:
+            return indexing.drain(db, search_index, held=held)
+    finally:
+        db.close()
 
 
 def run(fn, *args):

@@ -1,11 +1,9 @@
 """One import from upload to report, shared by the API and the pages: read the sheet,
-settle the mapping, analyse, and (on confirmation) commit, index and audit."""
+settle the mapping, analyse, and (on confirmation) commit and audit."""
 
 import json
 
 from ..errors import InvalidInput, NotFound
-from ..records import cases
-from ..records.documents import index_entry
 from . import imports, sheets
 from .messages import describe
 
@@ -30,11 +28,11 @@ def summary(preview, headers, mapping) -> dict:
             "unknown_facilities": preview.unknown_facilities}
 
 
-def confirm(runtime, db, preview, headers, mapping, user, audit) -> dict:
-    """Commit the good rows, remember the mapping, index the new cases, audit counts."""
-    ids, report = imports.commit(db, preview, user)
+def confirm(db, preview, headers, mapping, user, audit) -> dict:
+    """Commit the good rows (the record layer indexes the new cases), remember the
+    mapping, audit counts."""
+    _ids, report = imports.commit(db, preview, user)
     imports.remember_mapping(db, headers, mapping)
-    runtime.submit_index([index_entry(cases.get_case(db, case_id), None) for case_id in ids])
     audit("import.commit", target_type="import", target_id=report["id"],
           detail={"rows": report["rows"], "added": report["added"], "skipped": report["skipped"]})
     return report

@@ -6,39 +6,33 @@ from dataclasses import dataclass, field
 
 from ..clock import now_iso
 from ..letters.pdftext import extract_text
-from ..records.cases import get_case
-from ..records.documents import index_entry, searchable_text
+from ..records import indexing
+from ..records.indexing import document_entry, index_entry, searchable_cases, searchable_documents
+from ..records.kinds import LISTED_SQL
 from ..records.storage import relative_path, sha256_file
 
-_LISTED = "('valid', 'void', 'superseded')"
-# Listed documents the index should hold: not destroyed by retention, not of an
-# anonymised case (her kept receipts stay out of search).
-_SEARCHABLE = (f"SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
-               f"WHERE documents.status IN {_LISTED} AND documents.destroyed_at IS NULL "
-               f"AND (cases.id IS NULL OR cases.status != 'anonymised')")
 
-
-def _cases(db):
-    return db.query(
-        "SELECT cases.*, facilities.name AS facility FROM cases JOIN facilities "
-        "ON facilities.id = cases.facility_id WHERE cases.status != 'anonymised'")
+def _text(archive, doc) -> str:
+    path = archive / doc["path"]
+    return extract_text(path.read_bytes()) if path.is_file() else ""
 
 
 def all_entries(db, archive):
     """Every entry the index should hold, built from the database and the stored files."""
-    cases = {case["id"]: case for case in _cases(db)}
+    cases = searchable_cases(db)
     for case in cases.values():
         yield index_entry(case, None)
     # Documents with no case are a ceremony's roster and report (indexed with case 0).
-    for doc in db.query(_SEARCHABLE):
-        case = cases.get(doc["case_id"])
-        path = archive / doc["path"]
-        if (case is not None or doc["case_id"] is None) and path.is_file():
-            yield index_entry(case, doc, searchable_text(db, doc, extract_text(path.read_bytes())))
+    for doc in searchable_documents(db):
+        if (archive / doc["path"]).is_file():
+            yield document_entry(db, doc, cases.get(doc["case_id"]), _text(archive, doc))
 
 
 def reindex(db, index, archive) -> int:
-    return index.rebuild(all_entries(db, archive))
+    upto = indexing.newest(db)
+    count = index.rebuild(all_entries(db, archive))
+    indexing.forget(db, upto)
+    return count
 
 
 @dataclass
@@ -76,7 +70,7 @@ def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Rep
                     lambda p=path: p.unlink(missing_ok=True))
 
     known_paths = set()
-    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {_LISTED} "
+    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {LISTED_SQL} "
                         "AND destroyed_at IS NULL"):
         path = archive / doc["path"]
         known_paths.add(path.resolve())
@@ -101,11 +95,17 @@ def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Rep
                 shutil.move(str(p), orphans_dir / p.name)
             finding(f"file {path.relative_to(archive)}: no document row (moved to orphans/)", move)
 
+    # Changes committed but not yet in the index (a crash came between the two).
+    waiting = indexing.waiting(db)
+    if waiting:
+        finding(f"index: {waiting} committed changes not yet indexed",
+                lambda: indexing.drain(db, index))
     wanted = {}
-    for case in _cases(db):
+    cases = searchable_cases(db)
+    for case in cases.values():
         wanted[f"c:{case['id']}"] = ("case", case, None)
-    for doc in db.query(_SEARCHABLE):
-        wanted[f"d:{doc['id']}"] = ("doc", None, doc)
+    for doc in searchable_documents(db):
+        wanted[f"d:{doc['id']}"] = ("doc", cases.get(doc["case_id"]), doc)
     present = index.keys()
     extra = present - set(wanted)
     if extra:
@@ -129,10 +129,5 @@ def _drop_keys(index, keys):
 def _entries_for(db, archive, wanted, keys):
     for key in keys:
         what, case, doc = wanted[key]
-        if what == "case":
-            yield index_entry(case, None)
-        else:
-            path = archive / doc["path"]
-            text = extract_text(path.read_bytes()) if path.is_file() else ""
-            case = get_case(db, doc["case_id"]) if doc["case_id"] is not None else None
-            yield index_entry(case, doc, searchable_text(db, doc, text))
+        yield index_entry(case, None) if what == "case" else \
+            document_entry(db, doc, case, _text(archive, doc))

@@ -1,11 +1,12 @@
-"""Cases (penerima manfaat), their facility and their aid items."""
+"""Cases (penerima manfaat), their facility and their aid items. Creating or editing a
+case also queues it for the search index (indexing.py)."""
 
 import datetime as dt
 
 from ..clock import now_iso, office_today
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
-from . import numbering, office
+from . import indexing, numbering, office
 from . import validate as v
 from .formats import nik_mask
 from .nik import check_nik
@@ -114,7 +115,9 @@ def insert_case(db, clean: dict, user: dict | None) -> int:
         facility_id=facility_id(db, clean["facility"]),
         case_number=numbering.case_number(prefix, year, seq),
         created_by=user["id"] if user else None, created_at=now, updated_at=now)
-    return db["cases"].insert(row).last_pk
+    case_id = db["cases"].insert(row).last_pk
+    indexing.queue(db, cases=[case_id])
+    return case_id
 
 
 def create_case(db, data: dict, user: dict | None) -> tuple[dict, list[str]]:
@@ -135,6 +138,8 @@ def update_case(db, case_id: int, data: dict) -> tuple[dict, list[str]]:
         if clean:
             clean["updated_at"] = now_iso()
             db["cases"].update(case_id, clean)
+            # Documents keep the identity they were made with; only the case entry changes.
+            indexing.queue(db, cases=[case_id])
     return get_case(db, case_id), warnings
 
 

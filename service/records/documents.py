@@ -1,11 +1,10 @@
-"""Document records: reading, voiding, and what the index knows of each."""
-
-import datetime as dt
+"""Document records: reading them, recording a made letter valid (and what it replaces
+superseded), voiding. Every change of status reaches the search index (indexing.py)."""
 
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
-from ..search import IndexEntry
+from . import indexing
 from . import validate as v
 
 CASE_KINDS = ("pledge", "aid_receipt", "release_report")
@@ -62,27 +61,23 @@ def void(db, doc_id: int, reason, user: dict) -> dict:
                            fields={"status": doc["status"]})
         db["documents"].update(doc_id, {"status": "void", "void_reason": reason,
                                         "updated_at": now_iso()})
+        indexing.queue(db, documents=[doc_id])
     return get_document(db, doc_id)
 
 
-def index_entry(case: dict | None, doc: dict | None, text: str = "") -> IndexEntry:
-    """A case entry (doc None) or a document entry, as the search index stores it."""
-    entry = IndexEntry(
-        case_id=case["id"] if case else 0,
-        case_number=case["case_number"] if case else "",
-        full_name=case["full_name"] if case else "",
-        nik=(case["nik"] or "") if case else "",
-        facility=case["facility"] if case else "",
-        origin_region=case["origin_region"] if case else "",
-    )
-    if doc is not None:
-        entry.doc_id = doc["id"]
-        entry.kind = doc["kind"]
-        entry.number = doc["number"]
-        entry.created_at = dt.datetime.fromisoformat(doc["created_at"])
-        entry.status = doc["status"]
-        entry.text = text
-    return entry
+def mark_valid(db, doc: dict, *, sha256: str, pages: int, path: str, text: str,
+               held: str | None = None) -> None:
+    """Inside a write transaction: the stored letter's row becomes valid and what it
+    replaces superseded; both go to the index, the new one with its `text` (`held`: a
+    print job indexes its letters itself, at its end)."""
+    db["documents"].update(doc["id"], {"sha256": sha256, "pages": pages, "path": path,
+                                       "status": "valid", "updated_at": now_iso()})
+    changed = [doc["id"]]
+    if doc["supersedes_id"] and db.execute(
+            "UPDATE documents SET status = 'superseded', updated_at = ? "
+            "WHERE id = ? AND status = 'valid'", [now_iso(), doc["supersedes_id"]]).rowcount:
+        changed.append(doc["supersedes_id"])
+    indexing.queue(db, documents=changed, texts={doc["id"]: text}, held=held)
 
 
 def public_view(doc: dict, base_url: str) -> dict:
@@ -96,15 +91,3 @@ def public_view(doc: dict, base_url: str) -> dict:
         "pdf_url": f"/api/v1/documents/{doc['id']}/pdf",
         "verify_url": f"{base_url}/v/{doc['token']}",
     }
-
-
-def searchable_text(db, doc: dict, text: str) -> str:
-    """The text the index may hold for a document. A roster or ceremony report lists
-    several women; once one of them is anonymised, its text leaves the index (the PDF,
-    kept for the auditors, still names her), and the document stays findable by number."""
-    if doc["case_id"] is None and db.execute(
-            "SELECT 1 FROM document_cases JOIN cases ON cases.id = document_cases.case_id "
-            "WHERE document_cases.document_id = ? AND cases.status = 'anonymised'",
-            [doc["id"]]).fetchone():
-        return ""
-    return text

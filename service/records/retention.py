@@ -13,8 +13,8 @@ import datetime as dt
 from ..clock import now_iso, office_today
 from ..db import write_transaction
 from ..errors import Conflict
+from . import indexing
 from .cases import get_case
-from .documents import index_entry, searchable_text
 from .storage import relative_path
 
 KEPT_KINDS = ("aid_receipt",)  # kept for audit (BPK, Inspektorat) when a case is anonymised
@@ -47,9 +47,11 @@ def eligible_on(case: dict, years: int) -> dt.date | None:
         return closed.replace(year=closed.year + years, day=28)
 
 
-def anonymise_case(db, archive, index, case_id: int, *, years: int) -> dict:
+def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
     """Anonymise a closed case past its retention period. Returns counts (no names).
-    The index is told last: a crash before that leaves entries `pulang doctor` removes."""
+    Her entries leave the index, and the ceremony papers that list her leave full-text
+    search (they stay as aid records), before this returns (indexing.py's outbox, so a
+    crash after the commit still gets them out)."""
     case = get_case(db, case_id)
     first_day = eligible_on(case, years)
     if first_day is None:
@@ -70,18 +72,14 @@ def anonymise_case(db, archive, index, case_id: int, *, years: int) -> dict:
             "full_name": masked_name(case["full_name"]), "nik": None, "birth_place": "",
             "birth_date": None, "origin_address": "", "notes": "", "status": "anonymised",
             "anonymised_at": now, "updated_at": now})
+        listing = [row[0] for row in db.execute(
+            "SELECT documents.id FROM document_cases JOIN documents ON documents.id = "
+            "document_cases.document_id WHERE document_cases.case_id = ? AND documents.case_id IS NULL "
+            f"AND documents.status IN {_LISTED}", [case_id])]
+        indexing.queue(db, cases=[case_id], documents=[d["id"] for d in docs] + listing, wait=True)
     # After the commit: a crash here leaves files that `pulang doctor --repair` deletes.
     for doc in destroyed:
         (archive / relative_path(doc["id"])).unlink(missing_ok=True)
-    index.delete_case(case_id)
-    index.delete_documents([d["id"] for d in docs])
-    # The ceremony papers that list her stay (aid records), but leave full-text search.
-    listing = list(db.query(
-        "SELECT documents.* FROM document_cases JOIN documents ON documents.id = "
-        "document_cases.document_id WHERE document_cases.case_id = ? AND documents.case_id IS NULL "
-        f"AND documents.status IN {_LISTED}", [case_id]))
-    if listing:
-        index.add([index_entry(None, doc, searchable_text(db, doc, "")) for doc in listing])
     return {"case_id": case_id, "case_number": case["case_number"], "status": "anonymised",
             "destroyed": len(destroyed), "kept_for_audit": len(docs) - len(destroyed)}
 

@@ -7,13 +7,14 @@ types only.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date
 from itertools import chain, islice
@@ -154,13 +155,37 @@ class SearchIndex:
 
     def add(self, entries: Iterable[IndexEntry]) -> None:
         """Add or replace (by key) the entries, in one commit."""
-        docs = _dedupe(entries)
-        if not docs:
-            return
+        entries = list(entries)
+        if entries:
+            self.update(lambda: (entries, (), ()))
+
+    def update(self, changes: Callable[[], tuple]) -> None:
+        """Hold the write lock, ask `changes()` for (entries to add or replace, document
+        ids to delete, case ids to delete) and write them in one commit. What `changes`
+        reads (the database) while the lock is held cannot be overtaken by another
+        writer's older view of it. Case ids delete the case's documents too."""
         with self._writing() as writer:
-            for doc in docs:
+            entries, doc_ids, case_ids = changes()
+            if not (entries or doc_ids or case_ids):
+                writer.cancel()
+                return
+            for case_id in case_ids:
+                writer.delete_by_query(wq.NumericRange("case_id", int(case_id), int(case_id)))
+            for doc_id in doc_ids:
+                writer.delete_by_term("key", f"d:{int(doc_id)}")
+            for doc in _dedupe(self._with_kept_text(entries)):
                 writer.update_document(**doc)
             writer.commit()
+
+    def _with_kept_text(self, entries: list[IndexEntry]) -> list[IndexEntry]:
+        """Document entries without text take the text the index holds ("" if none)."""
+        keep = {e.key for e in entries if e.doc_id is not None and e.text is None}
+        if not keep:
+            return entries
+        with self._ix.searcher() as s:
+            held = {key: (s.document(key=key) or {}).get("text", "") for key in keep}
+        return [dataclasses.replace(e, text=held[e.key]) if e.key in keep and e.text is None else e
+                for e in entries]
 
     def delete_documents(self, doc_ids: Iterable[int]) -> None:
         keys = [f"d:{int(d)}" for d in doc_ids]
@@ -345,17 +370,25 @@ class SearchIndex:
 class IndexWriterThread:
     """Takes entries from request handlers and commits them in batches, one commit per
     `interval` at most. A failed commit keeps its entries and is retried; `flush` raises
-    the failure to whoever waits for those entries."""
+    the failure to whoever waits for those entries.
+
+    With `drain`, the thread also writes what waits elsewhere (the service's outbox in
+    the database): it calls drain() after each poke(), and every `poll` seconds for what
+    other processes left. drain must be safe to repeat; a failed one is retried."""
 
     RETRY_MAX = 30.0
 
-    def __init__(self, index: SearchIndex, *, interval: float = 0.5):
+    def __init__(self, index: SearchIndex, *, interval: float = 0.5,
+                 drain: Callable[[], object] | None = None, poll: float = 5.0):
         self._index = index
         self._interval = interval
+        self._drain = drain
+        self._poll = poll
         self._cond = threading.Condition()
         self._pending: list[IndexEntry] = []
-        self._submitted = 0       # submit() calls so far
-        self._committed = 0       # submit() calls whose entries are committed
+        self._poked = False       # a drain is wanted
+        self._submitted = 0       # submit() and poke() calls so far
+        self._committed = 0       # of those, the ones whose entries are committed
         self._flush_wanted = 0
         self._error: BaseException | None = None
         self._closing = False
@@ -370,6 +403,15 @@ class IndexWriterThread:
             if self._closing:
                 raise RuntimeError("the index writer is closed")
             self._pending.extend(entries)
+            self._submitted += 1
+            self._cond.notify_all()
+
+    def poke(self) -> None:
+        """Something waits to be drained; flush() waits for that drain like for a submit."""
+        with self._cond:
+            if self._closing:
+                raise RuntimeError("the index writer is closed")
+            self._poked = True
             self._submitted += 1
             self._cond.notify_all()
 
@@ -393,26 +435,38 @@ class IndexWriterThread:
             finally:
                 self._flush_wanted -= 1
 
+    def _idle(self) -> None:
+        """Wait for work; with a drain, look for rows left by others every `poll` s."""
+        while not self._pending and not self._poked and not self._closing:
+            if self._drain is None:
+                self._cond.wait()
+            elif not self._cond.wait(self._poll):
+                self._poked = True
+
     def _run(self) -> None:
         retry_delay = self._interval
         while True:
             with self._cond:
-                while not self._pending and not self._closing:
-                    self._cond.wait()
-                if not self._pending:
+                self._idle()
+                if not self._pending and not self._poked:
                     return                                      # closing, nothing left
                 # Let more entries gather, unless someone is waiting for them.
                 self._cond.wait_for(lambda: self._flush_wanted or self._closing,
                                     timeout=self._interval)
                 batch, self._pending = self._pending, []
+                poked, self._poked = self._poked, False
                 upto = self._submitted
             try:
-                self._index.add(batch)
+                if batch:
+                    self._index.add(batch)
+                if poked and self._drain is not None:
+                    self._drain()
             except BaseException as exc:              # kept, retried and raised by flush()
                 log.error("search index write of %d entries failed (%s); will retry",
                           len(batch), type(exc).__name__)
                 with self._cond:
                     self._pending = batch + self._pending
+                    self._poked = self._poked or poked
                     self._error = exc
                     self._cond.notify_all()
                     if self._closing and not self._flush_wanted:

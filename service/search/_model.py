@@ -11,7 +11,9 @@ KINDS = ("case", "pledge", "aid_receipt", "release_report", "aid_roster", "cerem
 @dataclass
 class IndexEntry:
     """One per document; also one per case with doc_id=None, so a case with no letters
-    yet is findable. A document with no case (a ceremony's roster) has case_id 0."""
+    yet is findable. A document with no case (a ceremony's roster) has case_id 0.
+    A document entry with text None keeps the text the index holds for it (a change of
+    status does not send the letter's text again)."""
 
     case_id: int
     case_number: str
@@ -24,7 +26,7 @@ class IndexEntry:
     number: str = ""
     created_at: datetime | None = None
     status: str = "valid"
-    text: str = ""
+    text: str | None = ""
 
     @property
     def key(self) -> str:

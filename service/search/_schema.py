@@ -76,9 +76,11 @@ def _check(entry: IndexEntry) -> None:
     if entry.doc_id is not None and (not isinstance(entry.doc_id, int) or isinstance(entry.doc_id, bool)):
         raise TypeError("doc_id must be an int or None")
     for name in ("case_number", "full_name", "nik", "facility", "origin_region", "kind",
-                 "number", "status", "text"):
+                 "number", "status"):
         if not isinstance(getattr(entry, name), str):
             raise TypeError(f"{name} must be a str")
+    if not isinstance(entry.text, str) and (entry.text is not None or entry.doc_id is None):
+        raise TypeError("text must be a str (or None on a document entry: keep the indexed text)")
 
 
 def case_entry_of(entry: IndexEntry) -> IndexEntry:

@@ -17,7 +17,7 @@ from ..auth.users import usernames
 from ..records import cases as records
 from ..records import overview
 from ..records import validate as v
-from ..records.documents import CASE_KINDS, case_documents, index_entry
+from ..records.documents import CASE_KINDS, case_documents
 from ..records.nik import check_nik
 from .auth import requires
 from .forms import ActionForm, AidForm, CaseForm
@@ -56,7 +56,6 @@ def _save_case(form: CaseForm, case_id: int | None):
             field = getattr(form, name, None) or form.full_name
             field.errors = list(field.errors) + [why]
         return None
-    runtime().submit_index([index_entry(case, None)])
     return case, warnings
 
 

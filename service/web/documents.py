@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from ..auth.users import usernames
 from ..errors import Conflict, InvalidInput
-from ..http.index_updates import void_document
 from ..http.responses import letter_pdf, pdf_bytes
 from ..http.support import get_db, log
 from ..records import documents as records
@@ -65,7 +64,7 @@ def void(doc_id):
     if not form.validate_on_submit():
         return view(doc_id, void_form=form), 400
     try:
-        doc = void_document(get_db(), doc_id, form.reason.data, current_user.row)
+        doc = records.void(get_db(), doc_id, form.reason.data, current_user.row)
     except InvalidInput as exc:
         form.reason.errors = list(reasons(exc.fields).values())
         return view(doc_id, void_form=form), 400

@@ -117,7 +117,7 @@ def confirm():
     headers, mapping, preview = import_flow.prepare(db, data, mapping, creating)
     if request.form.get("action") != "commit":
         return _preview_page(headers, mapping, preview, creating)
-    report = import_flow.confirm(runtime(), db, preview, headers, mapping, current_user.row, log)
+    report = import_flow.confirm(db, preview, headers, mapping, current_user.row, log)
     _forget()
     return render_template("web/imports_done.html", report=report)
 

@@ -5,7 +5,6 @@ them). Both buttons post the CSRF token only."""
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 
-from ..http.index_updates import anonymise_case
 from ..errors import Conflict
 from ..http.support import get_db, log, runtime
 from ..records import retention
@@ -37,10 +36,14 @@ def close(case_id):
 @requires("case.anonymise")
 def anonymise(case_id):
     try:
-        summary = anonymise_case(case_id)
+        settings = runtime().settings
+        summary = retention.anonymise_case(get_db(), settings.archive, case_id,
+                                           years=settings.retention_years)
     except Conflict:
         flash(_("Kasus ini belum dapat dianonimkan: hanya kasus yang ditutup, setelah masa retensi berakhir."), "error")
         return redirect(url_for("cases.view", case_id=case_id))
+    log("case.anonymise", target_type="case", target_id=case_id,
+        detail={"destroyed": summary["destroyed"], "kept_for_audit": summary["kept_for_audit"]})
     flash(_("Kasus %(number)s dianonimkan. Surat yang dimusnahkan: %(destroyed)d; tanda terima bantuan yang disimpan untuk pemeriksa: %(kept)d.",
             number=summary["case_number"], destroyed=summary["destroyed"], kept=summary["kept_for_audit"]), "success")
     return redirect(url_for("cases.home"))
