@@ -1,6 +1,7 @@
 """What the pipeline needs to run, built once per process: settings, the converter and
-the search index. Flask keeps one in app.extensions; the CLI and jobs make their own.
-Nothing here knows about the web layer."""
+the search index, which it keeps current from the database's index outbox (its writer
+thread in the service, at once elsewhere). Flask keeps one in app.extensions; the CLI
+and jobs make their own. Nothing here knows about the web layer."""
 
 from pathlib import Path
 

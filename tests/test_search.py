@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import re
@@ -400,6 +401,29 @@ def test_readding_a_key_replaces_it(index):
     hit = index.search("kedua").results[0]
     assert hit.documents[0]["status"] == "void"
     assert hit.full_name == "Sumiati"
+
+
+def test_a_name_replaced_several_times_is_still_found_with_a_letter_word(index):
+    # Whoosh counts the replaced entries in a term's frequency until their segments are
+    # merged away: the name then counted more often than there are entries.
+    a = case(1, "Sulastri Rahayu")
+    index.add([a])
+    letter = doc(a, 1, text="surat pernyataan kesanggupan")
+    index.add([letter])
+    index.add([dataclasses.replace(letter, status="void")])
+    hit = index.search("Sulastri pernyataan").results[0]
+    assert hit.case_id == 1 and hit.score > 0
+    assert hit.documents[0]["status"] == "void"
+
+
+def test_a_status_change_without_text_keeps_the_indexed_text(index):
+    a = case(1, "Sulastri")
+    letter = doc(a, 1, text="surat pernyataan kesanggupan")
+    index.add([a, letter])
+    index.add([dataclasses.replace(letter, status="superseded", text=None)])
+    hit = index.search("kesanggupan").results[0]
+    assert hit.documents[0]["status"] == "superseded"
+    assert "<mark>kesanggupan</mark>" in hit.highlights["text"]
 
 
 def test_same_key_twice_in_one_call_keeps_the_last(index):

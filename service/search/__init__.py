@@ -14,8 +14,14 @@ A document entry also stands for its case: adding one indexes its case entry too
 ("c:<case_id>", from the entry's case fields), so `keys()` lists a case key for every
 case with a letter. Entries with case_id 0 (a ceremony's roster) stand alone.
 
-For writes on the request path, submit to an IndexWriterThread, which commits in
-batches; call its `flush()` before relying on a submitted entry (or deleting it).
+A document entry with text None keeps the text the index holds (a status change).
+`update(changes)` holds the write lock while `changes()` reads what to write, so a
+writer that reads the database there is never overtaken by an older view of it.
+
+For writes on the request path, an IndexWriterThread commits in batches: entries
+submitted to it, or (given a `drain`) whatever that drain writes after a `poke()`, as
+the service's does from the database's outbox (service/records/indexing.py); call its
+`flush()` before relying on them.
 Writers in several processes wait for each other; after LOCK_WAIT seconds a write raises
 IndexBusyError (a whoosh LockError).
 """

@@ -221,7 +221,10 @@ class Snapshot:
         return out
 
     def _idf(self, fieldname: str, term: str) -> float:
-        df = self.searcher.doc_frequency(fieldname, term)
+        # Whoosh counts deleted entries in a term's frequency until their segment is
+        # merged away, so a name replaced a few times can count more often than there
+        # are entries; capped, its weight stays positive (BM25's idf, never below 0).
+        df = min(self.searcher.doc_frequency(fieldname, term), self.total)
         return math.log(1 + (self.total - df + 0.5) / (df + 0.5))
 
     def term_docs(self, fieldname: str, term: str) -> set[int]:
