@@ -54,8 +54,8 @@ class Runtime:
                         profile_dir=self.settings.run_dir / "cli-profile")
 
     def _index_changed(self, db, wait: bool) -> None:
-        """After a commit on one of this runtime's connections that queued index work:
-        the writer thread drains it off the request path; without one, drain now."""
+        """After a commit in this process to this archive's database that queued index
+        work: the writer thread drains it off the request path; without one, drain now."""
         if self.index_writer is None:
             indexing.drain(db, self.index)
             return

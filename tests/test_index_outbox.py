@@ -3,7 +3,6 @@ is written to the outbox in the change's own transaction and reaches the index f
 there, so a crash between the commit and the index loses nothing, and voiding shows."""
 
 import datetime as dt
-import time
 
 from service import db as database
 from service.db import write_transaction
@@ -13,15 +12,9 @@ from service.records.cases import create_case, update_case
 from service.records.documents import mark_valid
 from service.runtime import Runtime
 from service.search import SearchIndex
+from tests.helpers import wait_for
 
 NAME = "Sulastri Rahayu"
-
-
-def wait_for(condition, timeout: float = 60, *, what: str):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        time.sleep(0.05)
 
 
 def _migrated(settings):
