@@ -360,3 +360,15 @@ def m006_index_outbox(db):
         CREATE INDEX index_outbox_held ON index_outbox(held, id);
         """
     )
+
+
+@migrations()
+def m007_listed_documents(db):
+    # Issue 9: the documents that exist as a file and are listed, downloaded and verified
+    # (service/records/kinds.py LISTED), written once instead of in every query.
+    db.executescript(
+        """
+        CREATE VIEW listed_documents AS
+            SELECT * FROM documents WHERE status IN ('valid', 'void', 'superseded');
+        """
+    )

@@ -1,7 +1,8 @@
 """One exception tree for the whole product.
 
 Every error carries its HTTP status, a stable code and, for bad input, the fields at
-fault with the reason. One handler (service.api.errors) renders them as JSON.
+fault with the reason. One handler (service/http/errors.py) renders them, as JSON for
+API clients and as a page for browsers.
 """
 
 
@@ -51,10 +52,3 @@ class Forbidden(PulangError):
 
     status = 403
     code = "forbidden"
-
-
-class TooLarge(PulangError):
-    """An upload or body is over the limit."""
-
-    status = 413
-    code = "too_large"

@@ -4,7 +4,10 @@ there, so a crash between the commit and the index loses nothing, and voiding sh
 
 import datetime as dt
 
+import pytest
+
 from service import db as database
+from service.ceremonies import printjobs
 from service.db import write_transaction
 from service.ops.maintenance import doctor
 from service.records import indexing, office, templates
@@ -91,45 +94,35 @@ def test_voiding_shows_in_search_and_keeps_the_letter_findable_by_its_text(clien
     assert "text" in highlights  # the letter's words were kept, not sent again
 
 
-def _pending_letter(db, case_id: int) -> dict:
+@pytest.fixture
+def held_letter(settings):
+    """A letter recorded valid by a print job (7), its index entry held for the job."""
     from service.letters.pipeline import reserve
-    return reserve(db, kind="pledge", case_id=case_id, template=templates.active(db, "pledge"),
-                   settings=office.get_all(db), user=None, issued_on=dt.date(2024, 7, 31))
-
-
-def test_a_print_jobs_letters_wait_for_its_own_index_commit(settings):
     db = _migrated(settings)
     runtime = Runtime(settings)
-    try:
-        case, _ = create_case(db, {"full_name": NAME, "facility": "Payo Sigadung"}, None)
-        doc = _pending_letter(db, case["id"])
-        with write_transaction(db):
-            mark_valid(db, doc, sha256="0" * 64, pages=1, path="documents/000/1.pdf",
-                       text="surat pernyataan kesanggupan", held="print_job:7")
-        assert indexing.waiting(db) == 0 and indexing.waiting(db, "print_job:7") == 1
-        assert runtime.index.keys() == {f"c:{case['id']}"}
-        # The job's last step drains what is held for it, in one commit.
-        assert indexing.drain(db, runtime.index, held="print_job:7") == 1
-        assert runtime.index.keys() == {f"c:{case['id']}", f"d:{doc['id']}"}
-        assert _found(runtime.index, "kesanggupan") == [case["id"]]
-    finally:
-        runtime.close()
-        db.close()
+    case, _ = create_case(db, {"full_name": NAME, "facility": "Payo Sigadung"}, None)
+    doc = reserve(db, kind="pledge", case_id=case["id"], template=templates.active(db, "pledge"),
+                  settings=office.get_all(db), user=None, issued_on=dt.date(2024, 7, 31))
+    with write_transaction(db):
+        mark_valid(db, doc, sha256="0" * 64, pages=1, path="documents/000/1.pdf",
+                   text="surat pernyataan kesanggupan", held=printjobs.index_hold(7))
+    yield db, runtime, case, doc
+    runtime.close()
+    db.close()
 
 
-def test_a_failed_print_job_releases_its_letters_to_the_index(settings):
-    from service.ceremonies import printjobs
-    db = _migrated(settings)
-    runtime = Runtime(settings)
-    try:
-        case, _ = create_case(db, {"full_name": NAME, "facility": "Payo Sigadung"}, None)
-        doc = _pending_letter(db, case["id"])
-        with write_transaction(db):
-            mark_valid(db, doc, sha256="0" * 64, pages=1, path="documents/000/1.pdf",
-                       text="surat pernyataan kesanggupan", held=printjobs.index_hold(7))
-        printjobs.fail(db, 7, "pledge-1: LibreOffice gave up")
-        assert indexing.waiting(db, printjobs.index_hold(7)) == 0
-        assert f"d:{doc['id']}" in runtime.index.keys()
-    finally:
-        runtime.close()
-        db.close()
+def test_a_print_jobs_letters_wait_for_its_own_index_commit(held_letter):
+    db, runtime, case, doc = held_letter
+    assert indexing.waiting(db) == 0 and indexing.waiting(db, printjobs.index_hold(7)) == 1
+    assert runtime.index.keys() == {f"c:{case['id']}"}
+    # The job's last step drains what is held for it, in one commit.
+    assert indexing.drain(db, runtime.index, held=printjobs.index_hold(7)) == 1
+    assert runtime.index.keys() == {f"c:{case['id']}", f"d:{doc['id']}"}
+    assert _found(runtime.index, "kesanggupan") == [case["id"]]
+
+
+def test_a_failed_print_job_releases_its_letters_to_the_index(held_letter):
+    db, runtime, case, doc = held_letter
+    printjobs.fail(db, 7, "pledge-1: LibreOffice gave up")
+    assert indexing.waiting(db, printjobs.index_hold(7)) == 0
+    assert f"d:{doc['id']}" in runtime.index.keys()

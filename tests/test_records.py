@@ -84,3 +84,16 @@ def test_shared_code_under_one_pattern_is_refused():
     with pytest.raises(InvalidInput) as err:
         numbering.check_distinct(patterns, {"pledge": "460", "release_report": "460"})
     assert "number_codes.release_report" in err.value.fields
+
+
+def test_the_listed_documents_view_holds_exactly_the_listed_statuses(plain_db):
+    from service.records.kinds import LISTED
+    statuses = ("pending", "valid", "void", "superseded", "failed")
+    for i, status in enumerate(statuses, 1):
+        plain_db["documents"].insert({
+            "kind": "pledge", "number": f"460/{i:03d}/DINSOS/VII/2024", "year": 2024, "seq": i,
+            "token": f"t{i}", "issued_on": "2024-07-31", "template_version": 1,
+            "template_sha256": "0" * 64, "status": status, "created_at": "2024-07-31T00:00:00",
+            "updated_at": "2024-07-31T00:00:00"})
+    listed = {row[0] for row in plain_db.execute("SELECT status FROM listed_documents")}
+    assert listed == set(LISTED) == {"valid", "void", "superseded"}

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from service.records.cases import AID_KINDS
-from service.records.documents import KIND_LABELS
+from service.records.kinds import AID_KINDS, KIND_LABELS
 
 PASSWORD = "correct horse battery"  # what conftest's make_user gives every account
 NAME = "Siti & <Aminah>"

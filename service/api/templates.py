@@ -2,10 +2,10 @@
 
 from flask import Response, g, jsonify, request
 
+from ..http.messages import as_json
 from ..http.responses import template_docx
 from ..http.support import get_db, log, runtime
 from ..office_tools import template_versions as versions
-from ..office_tools.messages import as_json
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
 from . import bp

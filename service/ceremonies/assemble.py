@@ -15,10 +15,9 @@ from pathlib import Path
 
 from ..letters.stamp import page_count
 from ..records import office
-from ..records.documents import KIND_LABELS
+from ..records.kinds import CASE_KINDS, CEREMONY_KINDS, KIND_LABELS
 from ..records.storage import write_atomic
 from . import cover, printjobs, records
-from .context import CASE_KINDS, CEREMONY_KINDS
 from .merge import Merger
 
 

@@ -7,12 +7,10 @@ import hashlib
 import json
 
 from ..letters.context import case_context, document_context
-from ..records.cases import AID_KINDS, aid_items
+from ..records.cases import aid_items
 from ..records.formats import as_date
+from ..records.kinds import AID_KINDS
 
-CASE_KINDS = ("pledge", "aid_receipt", "release_report")
-CEREMONY_KINDS = ("aid_roster", "ceremony_report")
-KINDS = CASE_KINDS + CEREMONY_KINDS
 ORDERS = ("name", "destination")
 
 

@@ -12,9 +12,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from ..records.documents import KIND_LABELS
 from ..records.formats import tanggal_hari
-from .context import KINDS
+from ..records.kinds import DOCUMENT_KINDS, KIND_LABELS
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",
               "/usr/share/fonts/truetype/dejavu")
@@ -109,7 +108,7 @@ def draw(ceremony: dict, job: dict, settings: dict, plan: list[dict], *, offset:
 
     sheet.row([(0, "Dokumen", "l"), (10 * cm, "Jumlah", "r"), (12.5 * cm, "Salinan", "r"),
                (15.5 * cm, "Halaman", "r")], bold=True)
-    for kind in KINDS:
+    for kind in DOCUMENT_KINDS:
         letters = [e for e in plan if e["doc"]["kind"] == kind]
         if letters:
             sheet.row([(0, KIND_LABELS[kind], "l"),

@@ -19,7 +19,9 @@ from ..records import indexing
 from ..records import validate as v
 from ..records.cases import get_case
 from . import leases, records
-from .context import CEREMONY_KINDS, KINDS, ORDERS, ordered
+from ..records.kinds import CEREMONY_KINDS
+from ..records.kinds import DOCUMENT_KINDS as KINDS  # what a print job may print, in print order
+from .context import ORDERS, ordered
 
 # Letters per combined conversion. Measured on 100 women (bench/ceremony_bench.py): 100
 # beat 50 and 34, as each chunk costs LibreOffice a document load (≈ 0.15 s CPU) and the

@@ -204,10 +204,9 @@ def aid_totals(db, ceremony_id: int) -> dict[int, int]:
 def documents(db, ceremony_id: int) -> list[dict]:
     """The ceremony's own documents (rosters, reports; not the women's letters), newest first."""
     return list(db.query(
-        "SELECT documents.* FROM ceremony_documents JOIN documents ON documents.id = "
-        "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
-        "ceremony_documents.case_id IS NULL AND documents.status IN ('valid', 'void', 'superseded') "
-        "ORDER BY documents.id DESC", [ceremony_id]))
+        "SELECT documents.* FROM ceremony_documents JOIN listed_documents AS documents "
+        "ON documents.id = ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? "
+        "AND ceremony_documents.case_id IS NULL ORDER BY documents.id DESC", [ceremony_id]))
 
 
 def listing(db, limit: int = 100) -> list[dict]:

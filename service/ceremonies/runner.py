@@ -25,7 +25,8 @@ from ..letters import bulk, pipeline, processes
 from ..records import office, templates
 from ..records.documents import get_document
 from . import assemble, leases, printjobs, records
-from .context import CEREMONY_KINDS, case_document, ceremony_document, fingerprint, issue_date
+from ..records.kinds import CEREMONY_KINDS
+from .context import case_document, ceremony_document, fingerprint, issue_date
 
 log = logging.getLogger(__name__)
 _heartbeat = leases.Heartbeat(printjobs.renew)

@@ -4,14 +4,12 @@ and the health check. Neither shows a name or a NIK."""
 from flask import Blueprint, jsonify, render_template, request
 
 from ..errors import NotFound
-from ..records.documents import KIND_LABELS, by_token
+from ..records.documents import by_token
+from ..records.kinds import KIND_LABELS, STATUS_LABELS
 from ..records.office import get_all
 from .support import get_db, runtime
 
 bp = Blueprint("public", __name__)
-
-STATUS_LABELS = {"valid": "Sah", "void": "Dibatalkan", "superseded": "Diganti dengan dokumen baru"}
-
 
 @bp.get("/v/<token>")
 def verify(token):

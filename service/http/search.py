@@ -6,9 +6,10 @@ import dataclasses
 
 from ..errors import InvalidInput
 from ..records import validate as v
+from ..records.kinds import DOCUMENT_KINDS
 from .support import log, runtime
 
-_KINDS = ("case", "pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report")
+_KINDS = ("case", *DOCUMENT_KINDS)  # "case": cases with no letter yet
 CHECKS = {
     "q": lambda x: v.text(x, max_len=200),
     "facility": lambda x: v.text(x, max_len=200),

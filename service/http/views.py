@@ -1,12 +1,14 @@
-"""The shapes of a case, a ceremony and a print job as the API returns them and the
-pages show them (contract: ../shared/API.md). Built from record functions; nothing here
-reads the database itself."""
+"""The shapes of a case, a ceremony, a print job and an import's analysis as the API
+returns them and the pages show them (contract: ../shared/API.md). Built from record
+functions; nothing here reads the database itself."""
 
 from ..ceremonies import printer, printjobs
 from ..ceremonies import records as ceremonies
+from ..office_tools.imports import Preview
 from ..records import cases
 from ..records.documents import case_documents, public_view
 from ..records.formats import nik_mask
+from .messages import describe
 from .support import runtime
 
 _CASE_FIELDS = ("id", "case_number", "full_name", "nik", "birth_place", "birth_date",
@@ -54,3 +56,16 @@ def job_view(job: dict) -> dict:
     view["printer"] = {**printer.availability(settings), "request_id": job["printer_job"],
                        "state": printer.state(settings, job["printer_job"])}
     return view
+
+
+def import_summary(preview: Preview, headers: list[str], mapping: dict) -> dict:
+    """The API's answer (and the page's data): every problem and duplicate, by row."""
+    problems = []
+    for row in preview.rows:
+        for problem, severity in [(p, "error") for p in row.errors] + [(p, "warning") for p in row.warnings]:
+            problems.append({"row": row.number, "field": problem.where, "code": problem.code,
+                             "message": describe(problem), "severity": severity})
+    duplicates = [row.duplicate for row in preview.rows if row.duplicate]
+    return {"rows": len(preview.rows), "importable": len(preview.good), "problems": problems,
+            "duplicates": duplicates, "mapping": mapping, "headers": headers,
+            "unknown_facilities": preview.unknown_facilities}

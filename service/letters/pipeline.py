@@ -20,7 +20,8 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, PulangError
 from ..records import numbering, office, templates
 from ..records.cases import aid_items, get_case
-from ..records.documents import CASE_KINDS, get_document, mark_valid
+from ..records.documents import get_document, mark_valid
+from ..records.kinds import CASE_KINDS
 from ..records.storage import relative_path, sha256_bytes, write_atomic
 from .context import document_context
 from .pdftext import extract_text

@@ -7,7 +7,7 @@ with these renders with real data too.
 
 import datetime as dt
 
-from ..records.cases import AID_KINDS  # the seven aid kinds, in roster order, with labels
+from ..records.kinds import AID_KINDS  # the seven aid kinds, in roster order, with labels
 from ..records.formats import nik_mask
 
 OFFICE = {

@@ -5,7 +5,6 @@ cannot drift from what documents really get."""
 import datetime as dt
 
 from ..letters.sample import sample_case_context, sample_ceremony_context
-from ..records.documents import CASE_KINDS
 from ..records.formats import FILTERS, tanggal
 
 # Which sample value shows each filter at work; a filter not named here is listed with
@@ -61,6 +60,3 @@ def filters() -> list[tuple[str, str, str]]:
         rows.append((name, f"{{{{ {source}|{name} }}}}", function(value)))
     return rows
 
-
-def group_of(kind: str) -> str:
-    return "case" if kind in CASE_KINDS else "ceremony"

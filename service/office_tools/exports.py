@@ -29,10 +29,9 @@ LISTS = {
             "ORDER BY aid_items.id"),
     "documents": (["number", "kind", "case_number", "issued_on", "status", "template_version", "sha256"],
                   "SELECT documents.number, documents.kind, cases.case_number, documents.issued_on, "
-                  "documents.status, documents.template_version, documents.sha256 FROM documents "
-                  "LEFT JOIN cases ON cases.id = documents.case_id WHERE documents.status IN "
-                  "('valid', 'void', 'superseded') AND (cases.id IS NULL OR cases.status != 'anonymised') "
-                  "ORDER BY documents.id"),
+                  "documents.status, documents.template_version, documents.sha256 "
+                  "FROM listed_documents AS documents LEFT JOIN cases ON cases.id = documents.case_id "
+                  "WHERE cases.id IS NULL OR cases.status != 'anonymised' ORDER BY documents.id"),
 }
 FORMATS = ("xlsx", "csv")
 

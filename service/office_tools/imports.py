@@ -21,7 +21,7 @@ from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import InvalidInput
 from ..records import cases
-from ..search._analysis import name_words, normalise
+from ..search import name_key
 from .problems import Problem
 
 FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address", "origin_region",
@@ -117,10 +117,6 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _folded_name(name: str) -> str:
-    return "".join(normalise(w) for w in name_words(name))
-
-
 @dataclass
 class Row:
     number: int
@@ -159,7 +155,7 @@ def analyse(db, headers: list[str], body: list[tuple[int, list]], mapping: dict,
         if nik:
             existing_nik.setdefault(nik, case_id)
         if born:
-            existing_by_birth.setdefault(born, []).append((case_id, _folded_name(name)))
+            existing_by_birth.setdefault(born, []).append((case_id, name_key(name)))
     sheet_nik, sheet_by_birth, unknown = {}, {}, []
     rows = []
     for number, cells in body:
@@ -193,7 +189,7 @@ def analyse(db, headers: list[str], body: list[tuple[int, list]], mapping: dict,
         if clean.get("nik"):
             sheet_nik.setdefault(clean["nik"], number)
         if clean.get("birth_date"):
-            sheet_by_birth.setdefault(clean["birth_date"], []).append((number, _folded_name(clean["full_name"])))
+            sheet_by_birth.setdefault(clean["birth_date"], []).append((number, name_key(clean["full_name"])))
     return Preview(rows, unknown)
 
 
@@ -209,7 +205,7 @@ def _duplicate(row, clean, existing_nik, existing_by_birth, sheet_nik, sheet_by_
         return {"row": row.number, "other_row": sheet_nik[nik], "reason": "same_nik"}
     born = clean.get("birth_date")
     if born:
-        name = _folded_name(clean["full_name"])
+        name = name_key(clean["full_name"])
         for case_id, other in existing_by_birth.get(born, ()):
             if _similar(name, other):
                 return {"row": row.number, "existing_case_id": case_id,

@@ -1,7 +1,7 @@
 """What a check found: a stable code, where it is, and the values its message needs.
 
 Checks return these instead of sentences so that the API and the pages word them in the
-reader's language from one place (service.office_tools.messages)."""
+reader's language from one place (service/http/messages.py)."""
 
 from dataclasses import dataclass, field
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..letters.render import make_env
 from ..letters.sample import sample_case_context, sample_ceremony_context
-from ..records.documents import CASE_KINDS
+from ..records.kinds import CASE_KINDS
 from .problems import Problem
 from .zipsafe import open_zip
 

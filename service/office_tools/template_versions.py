@@ -12,7 +12,7 @@ from ..db import write_transaction
 from ..errors import InvalidInput, NotFound
 from ..letters.render import RenderError, render_docx
 from ..records import templates
-from ..records.office import DOCUMENT_KINDS
+from ..records.kinds import DOCUMENT_KINDS
 from ..records.storage import sha256_bytes, write_atomic
 from .problems import Problem, Refused
 from .template_check import check_docx, context_for

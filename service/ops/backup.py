@@ -24,8 +24,7 @@ def make_backup(settings, target) -> dict:
     source.close()
     # Documents are written once and never changed, so copying after the database
     # snapshot captures every file the snapshot refers to.
-    rows = dest.execute("SELECT path, sha256 FROM documents "
-                        "WHERE status IN ('valid', 'void', 'superseded') AND path IS NOT NULL").fetchall()
+    rows = dest.execute("SELECT path, sha256 FROM listed_documents WHERE path IS NOT NULL").fetchall()
     dest.close()
     for rel, _sha in rows:
         (target / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ from ..clock import now_iso
 from ..letters.pdftext import extract_text
 from ..records import indexing
 from ..records.indexing import document_entry, index_entry, searchable_cases, searchable_documents
-from ..records.kinds import LISTED_SQL
 from ..records.storage import relative_path, sha256_file
 
 
@@ -70,8 +69,7 @@ def doctor(db, index, archive, *, repair: bool, stale_after: float = 900) -> Rep
                     lambda p=path: p.unlink(missing_ok=True))
 
     known_paths = set()
-    for doc in db.query(f"SELECT id, path, sha256 FROM documents WHERE status IN {LISTED_SQL} "
-                        "AND destroyed_at IS NULL"):
+    for doc in db.query("SELECT id, path, sha256 FROM listed_documents WHERE destroyed_at IS NULL"):
         path = archive / doc["path"]
         known_paths.add(path.resolve())
         if not path.is_file():

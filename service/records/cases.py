@@ -9,20 +9,11 @@ from ..errors import Conflict, InvalidInput, NotFound
 from . import indexing, numbering, office
 from . import validate as v
 from .formats import nik_mask
+from .kinds import AID_KINDS
 from .nik import check_nik
 
 CASE_FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address",
                "origin_region", "facility", "notes")
-
-AID_KINDS = {
-    "business_capital": "Modal usaha",
-    "ticket": "Tiket pulang",
-    "living_allowance": "Jatah hidup",
-    "transport": "Transportasi lokal",
-    "kemensos_transfer": "Bantuan Kemensos",
-    "equipment": "Peralatan usaha",
-    "other": "Bantuan lainnya",
-}
 
 _CHECKS = {
     "full_name": lambda x: v.text(x, max_len=200, required=True),

@@ -6,17 +6,7 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
 from . import indexing
 from . import validate as v
-
-CASE_KINDS = ("pledge", "aid_receipt", "release_report")
-
-# What users and the verification page see (Indonesian, as printed).
-KIND_LABELS = {
-    "pledge": "Surat Pernyataan",
-    "aid_receipt": "Tanda Terima Bantuan",
-    "release_report": "Berita Acara Pelepasan",
-    "aid_roster": "Daftar Penerima Bantuan",
-    "ceremony_report": "Berita Acara Pelepasan (Upacara)",
-}
+from .kinds import LISTED
 
 
 def get_document(db, doc_id, *, include_failed: bool = False) -> dict:
@@ -24,29 +14,28 @@ def get_document(db, doc_id, *, include_failed: bool = False) -> dict:
         "SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
         "WHERE documents.id = ? AND (cases.id IS NULL OR cases.status != 'anonymised')",
         [doc_id]))
-    if not rows or (rows[0]["status"] in ("pending", "failed") and not include_failed):
+    if not rows or (rows[0]["status"] not in LISTED and not include_failed):
         raise NotFound("no such document")
     return rows[0]
 
 
 def case_documents(db, case_id: int) -> list[dict]:
     """The case's own letters and the ceremony documents (roster, report) listing her."""
-    return list(db["documents"].rows_where(
-        "(case_id = ? OR id IN (SELECT document_id FROM document_cases WHERE case_id = ?)) "
-        "AND status IN ('valid', 'void', 'superseded')", [case_id, case_id],
-        order_by="id DESC"))
+    return list(db.query(
+        "SELECT * FROM listed_documents WHERE case_id = ? OR id IN "
+        "(SELECT document_id FROM document_cases WHERE case_id = ?) ORDER BY id DESC",
+        [case_id, case_id]))
 
 
 def by_token(db, token: str) -> dict | None:
-    rows = list(db["documents"].rows_where(
-        "token = ? AND status IN ('valid', 'void', 'superseded')", [token]))
+    rows = list(db.query("SELECT * FROM listed_documents WHERE token = ?", [token]))
     return rows[0] if rows else None
 
 
 def successor(db, doc_id: int) -> tuple | None:
     """(id, number) of the listed document that replaced this one, if any."""
-    return db.execute("SELECT id, number FROM documents WHERE supersedes_id = ? AND status "
-                      "IN ('valid', 'void', 'superseded')", [doc_id]).fetchone()
+    return db.execute("SELECT id, number FROM listed_documents WHERE supersedes_id = ?",
+                      [doc_id]).fetchone()
 
 
 def void(db, doc_id: int, reason, user: dict) -> dict:

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Mapping
 from .. import faults
 from ..db import after_commit, write_transaction
 from ..search import IndexEntry
-from .kinds import LISTED_SQL
 
 BATCH = 2000  # rows per index commit
 _listeners: dict[str, Callable] = {}  # database path → what to call after its commits
@@ -36,8 +35,8 @@ CASES = ("SELECT cases.*, facilities.name AS facility FROM cases JOIN facilities
          "ON facilities.id = cases.facility_id WHERE cases.status != 'anonymised'")
 # Listed documents the index should hold: not destroyed by retention, not of an
 # anonymised case (her kept receipts stay out of search).
-DOCUMENTS = ("SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
-             f"WHERE documents.status IN {LISTED_SQL} AND documents.destroyed_at IS NULL "
+DOCUMENTS = ("SELECT documents.* FROM listed_documents AS documents LEFT JOIN cases "
+             "ON cases.id = documents.case_id WHERE documents.destroyed_at IS NULL "
              "AND (cases.id IS NULL OR cases.status != 'anonymised')")
 
 

@@ -1,28 +1,45 @@
-"""The one list of document kinds and statuses, with the Indonesian labels users see on
-the pages, on the verification page and on printed cover sheets. The web marks the same
-labels for translation (service/web/i18n.py builds its lazy strings from these)."""
+"""The one list of document kinds, aid kinds and document statuses, with the Indonesian
+labels users see on the pages, on the verification page and on printed cover sheets.
+The web shows them translated: pybabel extracts the labels marked N_ here, and
+service/web/i18n.py looks each up lazily in the reader's language."""
+
+
+def N_(label: str) -> str:
+    """Marks a label for the translation catalogue; the label stays Indonesian here."""
+    return label
+
 
 CASE_KINDS = ("pledge", "aid_receipt", "release_report")      # one woman's letters
 CEREMONY_KINDS = ("aid_roster", "ceremony_report")           # a ceremony's, listing many
 DOCUMENT_KINDS = CASE_KINDS + CEREMONY_KINDS                 # in print order
 
 KIND_LABELS = {
-    "pledge": "Surat Pernyataan",
-    "aid_receipt": "Tanda Terima Bantuan",
-    "release_report": "Berita Acara Pelepasan",
-    "aid_roster": "Daftar Penerima Bantuan",
-    "ceremony_report": "Berita Acara Pelepasan (Upacara)",
+    "pledge": N_("Surat Pernyataan"),
+    "aid_receipt": N_("Tanda Terima Bantuan"),
+    "release_report": N_("Berita Acara Pelepasan"),
+    "aid_roster": N_("Daftar Penerima Bantuan"),
+    "ceremony_report": N_("Berita Acara Pelepasan (Upacara)"),
 }
 
-# A document row is 'pending' from the moment its number is taken until its file is
-# stored, then 'valid'; 'failed' keeps a number whose letter was never made on record.
-STATUSES = ("pending", "valid", "void", "superseded", "failed")
-# What is listed, downloadable and verifiable: the documents that exist as a file.
+# In roster order, the column order of the aid roster.
+AID_KINDS = {
+    "business_capital": N_("Modal usaha"),
+    "ticket": N_("Tiket pulang"),
+    "living_allowance": N_("Jatah hidup"),
+    "transport": N_("Transportasi lokal"),
+    "kemensos_transfer": N_("Bantuan Kemensos"),
+    "equipment": N_("Peralatan usaha"),
+    "other": N_("Bantuan lainnya"),
+}
+
+# Listed: what exists as a file and is shown, downloaded and verified; the database's
+# `listed_documents` view (service/db.py) holds these rows, and queries read it. The other
+# statuses: 'pending' from the moment a number is taken until the file is stored, and
+# 'failed', which keeps a number whose letter was never made on record.
 LISTED = ("valid", "void", "superseded")
-LISTED_SQL = "('valid', 'void', 'superseded')"
 
 STATUS_LABELS = {
-    "valid": "Sah",
-    "void": "Dibatalkan",
-    "superseded": "Diganti",
+    "valid": N_("Sah"),
+    "void": N_("Dibatalkan"),
+    "superseded": N_("Diganti"),
 }

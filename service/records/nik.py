@@ -59,8 +59,3 @@ def _embedded_birth_date(compact: str) -> dt.date | None:
         return dt.date(2000 + year, month, day) if (month, day) != (2, 29) else dt.date(2000, 2, 29)
     except ValueError:
         return None
-
-
-def is_female_nik(compact: str) -> bool:
-    """Women's NIKs add 40 to the day of birth."""
-    return int(compact[6:8]) > 40

@@ -4,7 +4,7 @@ officials with their NIP, letter-number patterns, the case-number prefix."""
 import copy
 import json
 
-DOCUMENT_KINDS = ("pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report")
+from .kinds import DOCUMENT_KINDS
 
 DEFAULTS = {
     "office": {

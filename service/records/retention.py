@@ -18,7 +18,6 @@ from .cases import get_case
 from .storage import relative_path
 
 KEPT_KINDS = ("aid_receipt",)  # kept for audit (BPK, Inspektorat) when a case is anonymised
-_LISTED = ("valid", "void", "superseded")
 
 
 def masked_name(full_name: str) -> str:
@@ -63,7 +62,7 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
     now = now_iso()
     with write_transaction(db):
         docs = list(db.query(
-            f"SELECT id, kind, path FROM documents WHERE case_id = ? AND status IN {_LISTED} "
+            "SELECT id, kind, path FROM listed_documents WHERE case_id = ? "
             "AND destroyed_at IS NULL", [case_id]))
         destroyed = [d for d in docs if d["kind"] not in KEPT_KINDS]
         for doc in destroyed:
@@ -73,9 +72,9 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
             "birth_date": None, "origin_address": "", "notes": "", "status": "anonymised",
             "anonymised_at": now, "updated_at": now})
         listing = [row[0] for row in db.execute(
-            "SELECT documents.id FROM document_cases JOIN documents ON documents.id = "
-            "document_cases.document_id WHERE document_cases.case_id = ? AND documents.case_id IS NULL "
-            f"AND documents.status IN {_LISTED}", [case_id])]
+            "SELECT documents.id FROM document_cases JOIN listed_documents AS documents "
+            "ON documents.id = document_cases.document_id WHERE document_cases.case_id = ? "
+            "AND documents.case_id IS NULL", [case_id])]
         indexing.queue(db, cases=[case_id], documents=[d["id"] for d in docs] + listing, wait=True)
     # After the commit: a crash here leaves files that `pulang doctor --repair` deletes.
     for doc in destroyed:
@@ -88,9 +87,9 @@ def kept_receipt(db, doc_id: int) -> dict:
     """A receipt kept from an anonymised case (for auditors), or NotFound."""
     from ..errors import NotFound
     rows = list(db.query(
-        "SELECT documents.* FROM documents JOIN cases ON cases.id = documents.case_id "
-        "WHERE documents.id = ? AND cases.status = 'anonymised' AND documents.kind IN "
-        f"({', '.join('?' for _ in KEPT_KINDS)}) AND documents.status IN {_LISTED} "
+        "SELECT documents.* FROM listed_documents AS documents JOIN cases "
+        "ON cases.id = documents.case_id WHERE documents.id = ? AND cases.status = 'anonymised' "
+        f"AND documents.kind IN ({', '.join('?' for _ in KEPT_KINDS)}) "
         "AND documents.destroyed_at IS NULL", [doc_id, *KEPT_KINDS]))
     if not rows:
         raise NotFound("no such kept document")

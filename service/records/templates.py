@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..clock import now_iso
 from ..errors import NotFound
-from .office import DOCUMENT_KINDS
+from .kinds import DOCUMENT_KINDS
 from .storage import sha256_file
 
 BUILTIN = "builtin/"

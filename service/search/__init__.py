@@ -26,15 +26,16 @@ Writers in several processes wait for each other; after LOCK_WAIT seconds a writ
 IndexBusyError (a whoosh LockError).
 """
 
+from ._analysis import name_key
 from ._index import IndexBusyError, IndexWriterThread, SearchIndex
-from ._model import KINDS, CaseHit, IndexEntry, SearchResults
+from ._model import CaseHit, IndexEntry, SearchResults
 
 __all__ = [
     "CaseHit",
     "IndexBusyError",
     "IndexEntry",
     "IndexWriterThread",
-    "KINDS",
     "SearchIndex",
     "SearchResults",
+    "name_key",
 ]

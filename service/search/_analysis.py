@@ -76,6 +76,12 @@ def name_words(name: str) -> list[str]:
     return _WORD.findall(fold(name))
 
 
+def name_key(name: str) -> str:
+    """A name in one spelling with its words run together, as the index compares names:
+    'Siti Aminnah', 'siti aminah' and 'SitiAminah' give the same key."""
+    return "".join(normalise(w) for w in name_words(name))
+
+
 def word_spans(name: str) -> list[tuple[int, int, str]]:
     """(start, end, folded word) for each word, offsets into the original string."""
     spans = []

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-KINDS = ("case", "pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report")
-
 
 @dataclass
 class IndexEntry:

@@ -17,7 +17,8 @@ from ..auth.users import usernames
 from ..records import cases as records
 from ..records import overview
 from ..records import validate as v
-from ..records.documents import CASE_KINDS, case_documents
+from ..records.documents import case_documents
+from ..records.kinds import CASE_KINDS
 from ..records.nik import check_nik
 from .auth import requires
 from .forms import ActionForm, AidForm, CaseForm

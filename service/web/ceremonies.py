@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..ceremonies import printjobs, records
-from ..ceremonies.printjobs import KINDS
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
 from ..http.views import ceremony_view, job_view
+from ..records.kinds import DOCUMENT_KINDS as KINDS
 from .auth import requires
 from .i18n import reasons
 

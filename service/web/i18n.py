@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..clock import OFFICE_TZ
-from ..records import formats
+from ..records import formats, kinds
 
 LOCALES = ("id", "en")
 LOCALE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -99,29 +99,15 @@ def reasons(fields: dict) -> dict:
     return {name: reason(why) for name, why in (fields or {}).items()}
 
 
-# Labels the record layer keeps in Indonesian (cases.AID_KINDS, documents.KIND_LABELS),
-# marked here so the English catalogue has them; a test keeps the two in step.
-AID_LABELS = {
-    "business_capital": _l("Modal usaha"),
-    "ticket": _l("Tiket pulang"),
-    "living_allowance": _l("Jatah hidup"),
-    "transport": _l("Transportasi lokal"),
-    "kemensos_transfer": _l("Bantuan Kemensos"),
-    "equipment": _l("Peralatan usaha"),
-    "other": _l("Bantuan lainnya"),
-}
-KIND_LABELS = {
-    "pledge": _l("Surat Pernyataan"),
-    "aid_receipt": _l("Tanda Terima Bantuan"),
-    "release_report": _l("Berita Acara Pelepasan"),
-    "aid_roster": _l("Daftar Penerima Bantuan"),
-    "ceremony_report": _l("Berita Acara Pelepasan (Upacara)"),
-}
-STATUS_LABELS = {
-    "valid": _l("Sah"),
-    "void": _l("Dibatalkan"),
-    "superseded": _l("Diganti"),
-}
+def _translated(labels: dict) -> dict:
+    """The record layer's Indonesian labels (service/records/kinds.py, where pybabel
+    finds them), each looked up in the reader's language when shown."""
+    return {key: _l(label) for key, label in labels.items()}
+
+
+AID_LABELS = _translated(kinds.AID_KINDS)
+KIND_LABELS = _translated(kinds.KIND_LABELS)
+STATUS_LABELS = _translated(kinds.STATUS_LABELS)
 ROLE_LABELS = {
     "admin": _l("Admin"),
     "supervisor": _l("Supervisor"),

@@ -16,9 +16,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
 from ..http.responses import import_report
+from ..http.messages import describe
 from ..http.support import get_db, log, runtime
+from ..http.views import import_summary
 from ..office_tools import import_flow, imports
-from ..office_tools.messages import describe
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
 from .auth import requires
@@ -86,7 +87,7 @@ def upload():
 
 
 def _preview_page(headers, mapping, preview, creating=()):
-    data = import_flow.summary(preview, headers, mapping)
+    data = import_summary(preview, headers, mapping)
     by_row = {}
     for problem in data["problems"]:
         by_row.setdefault(problem["row"], []).append(problem)

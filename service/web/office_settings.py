@@ -21,6 +21,7 @@ from wtforms import StringField
 from ..errors import InvalidInput
 from ..http.support import get_db, log, runtime
 from ..records import office
+from ..records.kinds import DOCUMENT_KINDS
 from ..records import validate as v
 from ..records.numbering import check_pattern, format_number
 from .auth import requires
@@ -59,7 +60,7 @@ for _key, (_label, _max) in OFFICE_FIELDS.items():
 for _who in OFFICIALS:
     for _key, (_label, _max) in OFFICIAL_FIELDS.items():
         setattr(SettingsForm, f"{_who}_{_key}", StringField(_label, render_kw={"maxlength": _max}))
-for _kind in office.DOCUMENT_KINDS:
+for _kind in DOCUMENT_KINDS:
     setattr(SettingsForm, f"pattern_{_kind}", StringField(KIND_LABELS[_kind], render_kw={"maxlength": 100}))
     setattr(SettingsForm, f"code_{_kind}", StringField(_l("Kode klasifikasi"), render_kw={"maxlength": 20}))
 
@@ -69,7 +70,7 @@ def _form_data(settings: dict) -> dict:
     data.update({f"office_{k}": settings["office"].get(k, "") for k in OFFICE_FIELDS})
     for who in OFFICIALS:
         data.update({f"{who}_{k}": settings["officials"][who].get(k, "") for k in OFFICIAL_FIELDS})
-    for kind in office.DOCUMENT_KINDS:
+    for kind in DOCUMENT_KINDS:
         data[f"pattern_{kind}"] = settings["number_patterns"][kind]
         data[f"code_{kind}"] = settings["number_codes"][kind]
     return data
@@ -112,7 +113,7 @@ def _clean(form: SettingsForm) -> dict | None:
         for key, (_label, limit) in OFFICIAL_FIELDS.items():
             checks[f"{who}_{key}"] = (lambda x: _nip(v.text(x, max_len=30))) if key == "nip" else \
                 (lambda x, limit=limit: v.text(x, max_len=limit))
-    for kind in office.DOCUMENT_KINDS:
+    for kind in DOCUMENT_KINDS:
         checks[f"pattern_{kind}"] = lambda x: _pattern(v.text(x, max_len=100, required=True))
         checks[f"code_{kind}"] = lambda x: v.text(x, max_len=20)
     raw = {name: (getattr(form, name).data or "").strip() for name in checks}
@@ -125,15 +126,15 @@ def _clean(form: SettingsForm) -> dict | None:
         "office": {k: clean[f"office_{k}"] for k in OFFICE_FIELDS},
         "officials": {who: {k: clean[f"{who}_{k}"] for k in OFFICIAL_FIELDS} for who in OFFICIALS},
         "case_prefix": clean["case_prefix"],
-        "number_patterns": {k: clean[f"pattern_{k}"] for k in office.DOCUMENT_KINDS},
-        "number_codes": {k: clean[f"code_{k}"] for k in office.DOCUMENT_KINDS},
+        "number_patterns": {k: clean[f"pattern_{k}"] for k in DOCUMENT_KINDS},
+        "number_codes": {k: clean[f"code_{k}"] for k in DOCUMENT_KINDS},
     }
 
 
 def _page(form, logo_form, status=200):
     return render_template("web/admin/settings.html", form=form, logo_form=logo_form,
                            office_fields=OFFICE_FIELDS, officials=OFFICIALS,
-                           official_fields=OFFICIAL_FIELDS, kinds=office.DOCUMENT_KINDS,
+                           official_fields=OFFICIAL_FIELDS, kinds=DOCUMENT_KINDS,
                            has_logo=runtime().settings.logo_path.exists()), status
 
 

@@ -9,14 +9,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
+from ..http.messages import describe
 from ..http.responses import template_docx
 from ..http.support import get_db, log, runtime
 from ..office_tools import catalogue
 from ..office_tools import template_versions as versions
-from ..office_tools.messages import describe
 from ..office_tools.problems import Refused
 from ..office_tools.zipsafe import read_upload
-from ..records.office import DOCUMENT_KINDS
+from ..records.kinds import DOCUMENT_KINDS
 from .auth import requires
 from .forms import choices
 from .i18n import KIND_LABELS

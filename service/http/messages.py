@@ -4,7 +4,7 @@ the office's admins read it). Problems carry codes; only this module holds sente
 
 from flask_babel import gettext as _
 
-from .problems import Problem
+from ..office_tools.problems import Problem
 
 
 def _suggest(args) -> str:
