@@ -5,6 +5,7 @@ product was built from. Deterministic: the same archive every time."""
 import datetime as dt
 import random
 
+from ..clock import office_today
 from ..records import office
 from ..records.cases import add_aid, create_case
 
@@ -83,7 +84,7 @@ def _past_ceremony(db, case_ids: list[int], user) -> None:
     from ..ceremonies import records
     records.create(db, {
         "title": "Pelepasan Penerima Manfaat Eks Lokalisasi Payo Sigadung Tahap I",
-        "date": dt.date(dt.date.today().year - 1, 7, 31).isoformat(),
+        "date": dt.date(office_today().year - 1, 7, 31).isoformat(),
         "place": "Aula Rumah Dinas Wali Kota Jambi",
         "officials": [{"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
                        "nip": "196805121994032004"},

@@ -4,6 +4,8 @@ value or raises FieldError with the reason, which callers gather per field."""
 import datetime as dt
 import unicodedata
 
+from ..clock import office_today
+
 
 class FieldError(ValueError):
     """The reason one field's value is refused."""
@@ -47,7 +49,7 @@ def date(value, *, required: bool = False, not_future: bool = False,
         raise FieldError("must be a date written YYYY-MM-DD") from None
     if parsed < earliest:
         raise FieldError(f"must not be before {earliest.isoformat()}")
-    if not_future and parsed > dt.date.today():
+    if not_future and parsed > office_today():
         raise FieldError("must not be in the future")
     return parsed
 
