@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import db as database
 from .config import Settings
+from .letters.bulk import Workshop
 from .letters.convert import ConverterPool, convert_cli
 from .records import indexing
 from .search import IndexWriterThread, SearchIndex
@@ -52,6 +53,18 @@ class Runtime:
         else:
             convert_cli(docx, pdf, bookmarks=bookmarks, timeout=self.settings.convert_timeout,
                         profile_dir=self.settings.run_dir / "cli-profile")
+
+    def workshop(self):
+        """What making many letters needs here (letters/bulk.py): this runtime's converter,
+        scratch folder and combined-template cache."""
+        return Workshop(convert=self.convert, scratch=self.settings.tmp_dir,
+                        combined_cache=self.settings.run_dir / "combined",
+                        converters=self.pool.size if self.pool is not None else 1)
+
+    def logo(self) -> Path | None:
+        """The office's letterhead logo file, if one was uploaded."""
+        logo = self.settings.logo_path
+        return logo if logo.exists() else None
 
     def _index_changed(self, db, wait: bool) -> None:
         """After a commit in this process to this archive's database that queued index

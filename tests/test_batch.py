@@ -11,11 +11,12 @@ import pytest
 
 from service.clock import now_iso
 from service.letters import bulk, pipeline
+from service.letters.chunk import ChunkInput, LetterInput
 from service.letters.combine import NotCombinable, combined_template
 from service.letters.render import render_docx
 from service.letters.sample import ceremony_context, sample_case_context, sample_ceremony_context
 from service.letters.split import SplitError, split
-from service.records import office
+from service.records import office, templates
 from tests.helpers import pdftotext
 from tests.test_ceremonies_data import make_cases
 
@@ -153,17 +154,23 @@ def test_fallback_one_by_one(build, why, runtime, db, client, staff, caplog, set
         doc = pipeline.reserve(db, kind="pledge", case_id=case_id, template=template,
                                settings=settings_row, user=None, issued_on=dt.date(2024, 7, 31))
         person = db["cases"].get(case_id)
-        letters.append(bulk.Letter(doc, {"full_name": person["full_name"], "number": doc["number"],
-                                          "nik": person["nik"] if i != 1 else ""}, None))
+        letters.append(LetterInput(doc["id"], doc["number"], doc["token"],
+                                   {"full_name": person["full_name"], "number": doc["number"],
+                                    "nik": person["nik"] if i != 1 else ""}))
+    chunk = ChunkInput(job_id=0, chunk="pledge-1", kind="pledge", template_sha256="x" * 64,
+                       base_url="http://pulang.test", letters=letters)
     timings = {}
-    made = bulk.make(runtime, db, template, letters, base_url="http://pulang.test", timings=timings)
+    made = bulk.make(runtime.workshop(), templates.resolve(settings, template), chunk, timings=timings)
     assert timings["path"] == "one_by_one"
     assert why in caplog.text
-    for letter, doc in zip(letters, made):
-        assert doc["status"] == "valid" and doc["pages"] == 1
-        text = " ".join(pdftotext((settings.archive / doc["path"]).read_bytes()).split())
-        assert letter.context["full_name"] in text and doc["number"] in text
+    assert [m.doc_id for m in made] == [letter.doc_id for letter in letters]
+    for letter, m in zip(letters, made):
+        assert m.pages == 1
+        text = " ".join(pdftotext(m.pdf).split())
+        assert letter.context["full_name"] in text and letter.number in text
+        assert letter.number in " ".join(m.text.split())
         assert "Hal. 1/1" in text  # stamped
+    assert not list(settings.tmp_dir.iterdir())  # nothing of the letters left behind
 
 
 def test_cache_is_reused_and_named_by_hash(tmp_path):

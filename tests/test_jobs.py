@@ -11,7 +11,7 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from service.ceremonies import printjobs, runner
+from service.ceremonies import prepare, printjobs
 from service.ops.maintenance import doctor
 from service.records.formats import terbilang
 from tests.helpers import job_consumer, pdftotext, wait_for_job
@@ -184,7 +184,7 @@ def test_a_dead_workers_chunk_is_taken_over_without_new_numbers(client, staff, d
     ceremony = make_ceremony(client, staff, cases)
     job = printjobs.create(db, ceremony["id"], {"kinds": ["pledge", "aid_receipt"]}, None,
                            "http://pulang.test")
-    runner._reserve(runtime, db, job, "pledge", "pledge-1")
+    prepare.reserve(runtime, db, job, "pledge", "pledge-1")
     pending = {d["id"]: d["number"] for d in ceremony_docs(db, ceremony["id"])}
     assert len(pending) == 3
     dead = f"{os.uname().nodename}:999999:1"

@@ -239,19 +239,32 @@ def finish_chunk(db, job_id: int, chunk: str, *, pid: int, host: str) -> int | N
     """Mark the chunk done (once) and count its letters; returns how many letter chunks
     are left, or None when it was done already (by a duplicate of this task)."""
     with write_transaction(db):
-        changed = db.execute(
-            "UPDATE print_job_chunks SET state = 'done', worker_pid = ?, worker_host = ?, "
-            "finished_at = ?, lease_owner = NULL, lease_until = NULL "
-            "WHERE job_id = ? AND chunk = ? AND state = 'todo'",
-            [pid, host, now_iso(), job_id, chunk]).rowcount
-        if changed:
-            db.execute("UPDATE print_jobs SET done = done + (SELECT size FROM print_job_chunks "
-                       "WHERE job_id = ? AND chunk = ?), updated_at = ? WHERE id = ?",
-                       [job_id, chunk, now_iso(), job_id])
-        if not changed:
-            return None
-        return db.execute("SELECT COUNT(*) FROM print_job_chunks WHERE job_id = ? AND "
-                          "state = 'todo' AND chunk != ?", [job_id, ASSEMBLE]).fetchone()[0]
+        return finish_chunk_in(db, job_id, chunk, pid=pid, host=host)
+
+
+def finish_chunk_in(db, job_id: int, chunk: str, *, pid: int, host: str) -> int | None:
+    """finish_chunk inside the caller's write transaction (accept.py: with the letters)."""
+    changed = db.execute(
+        "UPDATE print_job_chunks SET state = 'done', worker_pid = ?, worker_host = ?, "
+        "finished_at = ?, lease_owner = NULL, lease_until = NULL "
+        "WHERE job_id = ? AND chunk = ? AND state = 'todo'",
+        [pid, host, now_iso(), job_id, chunk]).rowcount
+    if not changed:
+        return None
+    db.execute("UPDATE print_jobs SET done = done + (SELECT size FROM print_job_chunks "
+               "WHERE job_id = ? AND chunk = ?), updated_at = ? WHERE id = ?",
+               [job_id, chunk, now_iso(), job_id])
+    return db.execute("SELECT COUNT(*) FROM print_job_chunks WHERE job_id = ? AND "
+                      "state = 'todo' AND chunk != ?", [job_id, ASSEMBLE]).fetchone()[0]
+
+
+def holds(db, job_id: int, chunk: str, lease: str) -> bool:
+    """Whether `lease` still holds the chunk of a job still running, its letters not in."""
+    row = db.execute(
+        "SELECT 1 FROM print_job_chunks JOIN print_jobs ON print_jobs.id = print_job_chunks.job_id "
+        "WHERE job_id = ? AND chunk = ? AND print_job_chunks.state = 'todo' AND lease_owner = ? "
+        "AND print_jobs.state IN ('queued', 'running')", [job_id, chunk, lease]).fetchone()
+    return row is not None
 
 
 def complete(db, job_id: int, *, path: str, pages: int, sha256: str, pid: int, host: str) -> None:

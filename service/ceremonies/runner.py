@@ -1,14 +1,18 @@
-"""Running one chunk of a print job. Every step can be repeated after a crash without
-making a second letter or taking a second number:
+"""Running one chunk of a print job in this process, all three parts of it: prepare.py
+(server: reserve numbers, build contexts) → letters/bulk.py (make the letters) →
+accept.py (server: check, store, mark valid). A print worker on another machine does
+the middle part only (remote_worker.py), talking to the server over HTTP (api/workers.py).
 
-1. claim the chunk (lease);
-2. reserve, in one transaction, the numbers of every letter of the chunk's kind in this
-   job that has none yet (reusing a valid letter this ceremony made from the same data);
-   the item rows record which letter each (case, kind) got;
-3. make the chunk's letters still pending (service/letters/bulk.py); recording them
-   valid queues them, with their texts, in the index outbox, held for the job;
-4. mark the chunk done; the worker that finishes the last letter chunk drains what is
-   held for the job into the index (one commit) and assembles the merged PDF.
+Every step can be repeated after a crash without making a second letter or taking a
+second number:
+
+1. claim the chunk (lease), renewed while we work;
+2. prepare: numbers reserved (pending rows), each letter's context;
+3. make the chunk's letters still pending;
+4. accept: stored, recorded valid (queued, with their texts, in the index outbox, held
+   for the job) and the chunk marked done in one transaction; the worker that finishes
+   the last letter chunk drains what is held for the job into the index (one commit)
+   and assembles the merged PDF.
 
 Task payloads and log lines carry ids only.
 """
@@ -19,14 +23,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ..db import write_transaction
 from ..errors import PulangError
-from ..letters import bulk, pipeline, processes
-from ..records import office, templates
-from ..records.documents import get_document
-from . import assemble, leases, printjobs, records
-from ..records.kinds import CEREMONY_KINDS
-from .context import case_document, ceremony_document, fingerprint, issue_date
+from ..letters import bulk, processes
+from . import assemble, leases, printjobs
+from .accept import LeaseLost, accept
+from .prepare import prepare, template_file
 
 log = logging.getLogger(__name__)
 _heartbeat = leases.Heartbeat(printjobs.renew)
@@ -56,8 +57,8 @@ def run_chunk(runtime, job_id: int, chunk: str, timings: dict | None = None) -> 
             return
         _heartbeat.hold(key)
         try:
-            _work(runtime, db, job_id, chunk, timings if timings is not None else {})
-        except Busy:
+            _work(runtime, db, job_id, chunk, me, timings if timings is not None else {})
+        except (Busy, LeaseLost):
             raise
         except Exception as exc:
             if STOPPING.is_set():
@@ -70,31 +71,30 @@ def run_chunk(runtime, job_id: int, chunk: str, timings: dict | None = None) -> 
             raise
         finally:
             _heartbeat.release(key)
+    except LeaseLost:
+        # Our lease ran out and another worker holds the chunk now: its letters are theirs.
+        log.warning("print job %d chunk %s: lease lost; left to its new holder", job_id, chunk)
     finally:
         db.close()
 
 
-def _work(runtime, db, job_id: int, chunk: str, timings: dict) -> None:
-    job = printjobs.get(db, job_id)
+def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
     if chunk == printjobs.ASSEMBLE:
-        _finish(runtime, db, job, timings)
+        finish(runtime, db, printjobs.get(db, job_id), timings)
         return
-    row = next(c for c in printjobs.chunks(db, job_id) if c["chunk"] == chunk)
-    kind = row["kind"]
     started = time.perf_counter()
-    letters = _reserve(runtime, db, job, kind, chunk)
-    spent = {"chunk": chunk, "letters": len(letters), "reserve_s": time.perf_counter() - started}
-    template = templates.active(db, kind)
-    bulk.make(runtime, db, template, letters, base_url=job["options"]["base_url"],
-              held=printjobs.index_hold(job_id), timings=spent)
+    inputs = prepare(runtime, db, job_id, chunk, lease=me)
+    spent = {"chunk": chunk, "letters": len(inputs.letters), "reserve_s": time.perf_counter() - started}
+    made = bulk.make(runtime.workshop(), template_file(runtime, db, inputs.template_sha256), inputs,
+                     logo=runtime.logo(), timings=spent)
+    left = accept(runtime, db, job_id, chunk, me, made, timings=spent)
     timings.setdefault("chunks", []).append(spent)
     log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)
-    left = printjobs.finish_chunk(db, job_id, chunk, pid=os.getpid(), host=leases.HOST)
     if left == 0:
         run_chunk(runtime, job_id, printjobs.ASSEMBLE, timings)
 
 
-def _finish(runtime, db, job: dict, timings: dict) -> None:
+def finish(runtime, db, job: dict, timings: dict) -> None:
     """Index every letter this job made (one commit, in a stamping process) while the
     merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
     started = time.perf_counter()
@@ -109,77 +109,3 @@ def _finish(runtime, db, job: dict, timings: dict) -> None:
     printjobs.complete(db, job["id"], path=path, pages=pages, sha256=sha256,
                        pid=os.getpid(), host=leases.HOST)
     log.info("print job %d done: %d pages", job["id"], pages)
-
-
-def _reserve(runtime, db, job: dict, kind: str, chunk: str):
-    """Numbers for the kind's letters in this job (one transaction), then this chunk's
-    letters still to make."""
-    options = job["options"]
-    ceremony = records.get(db, job["ceremony_id"])
-    settings = office.get_all(db)
-    template = templates.active(db, kind)
-    cases = printjobs.job_cases(db, job)
-    in_order = [cases[c] for c in options["case_ids"]]
-
-    def context(item, number: str) -> dict:
-        if kind in CEREMONY_KINDS:
-            return ceremony_document(db, in_order, ceremony, settings, number=number)
-        return case_document(db, cases[item["case_id"]], ceremony, settings, number=number)
-
-    def usable(item) -> bool:
-        return item["document_id"] is not None and db.execute(
-            "SELECT status IN ('pending', 'valid') FROM documents WHERE id = ?",
-            [item["document_id"]]).fetchone()[0]
-
-    todo = [i for i in printjobs.items(db, job["id"], kind=kind) if not usable(i)]
-    if todo:
-        prints = {(i["case_id"], i["kind"]): fingerprint(context(i, ""), template) for i in todo}
-        with write_transaction(db):
-            for item in printjobs.items(db, job["id"], kind=kind):
-                if usable(item):
-                    continue  # another chunk of this kind reserved it meanwhile
-                print_ = prints.get((item["case_id"], kind)) or fingerprint(context(item, ""), template)
-                _assign(db, job, ceremony, item, template, settings, print_)
-
-    letters = []
-    for item in printjobs.items(db, job["id"], chunk=chunk):
-        doc = get_document(db, item["document_id"], include_failed=True)
-        if doc["status"] == "pending":
-            letters.append(bulk.Letter(doc, context(item, doc["number"]), cases.get(item["case_id"])))
-    return letters
-
-
-def _assign(db, job, ceremony, item, template, settings, print_: str) -> None:
-    """Inside a write transaction: the item's letter, reused or newly numbered."""
-    case_id = item["case_id"] or None
-    reuse = db.execute(
-        "SELECT documents.id FROM ceremony_documents JOIN documents "
-        "ON documents.id = ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? "
-        "AND ceremony_documents.kind = ? AND ceremony_documents.case_id IS ? "
-        "AND ceremony_documents.context_sha256 = ? AND documents.status = 'valid' "
-        "AND documents.path IS NOT NULL ORDER BY documents.id DESC LIMIT 1",  # file kept
-        [ceremony["id"], item["kind"], case_id, print_]).fetchone()
-    if reuse:
-        doc_id, reused = reuse[0], 1
-    else:
-        previous = None
-        if case_id is None:  # a roster or report replaces the ceremony's previous one
-            row = db.execute(
-                "SELECT documents.id FROM ceremony_documents JOIN documents ON documents.id = "
-                "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
-                "ceremony_documents.kind = ? AND documents.status = 'valid'",
-                [ceremony["id"], item["kind"]]).fetchone()
-            previous = row[0] if row else None
-        creator = {"id": job["created_by"]} if job["created_by"] else None
-        doc_id = pipeline.take_number(db, kind=item["kind"], case_id=case_id, template=template,
-                                      settings=settings, user=creator,
-                                      issued_on=issue_date(ceremony), supersedes=previous)
-        db["ceremony_documents"].insert({"document_id": doc_id, "ceremony_id": ceremony["id"],
-                                         "case_id": case_id, "kind": item["kind"],
-                                         "context_sha256": print_})
-        if case_id is None:
-            db["document_cases"].insert_all(
-                [{"document_id": doc_id, "case_id": c} for c in job["options"]["case_ids"]])
-        reused = 0
-    db.execute("UPDATE print_job_items SET document_id = ?, reused = ? WHERE job_id = ? AND "
-               "case_id = ? AND kind = ?", [doc_id, reused, job["id"], item["case_id"], item["kind"]])

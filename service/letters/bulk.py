@@ -1,15 +1,19 @@
 """Making many letters of one template at once: the bulk version of service/letters/pipeline.py.
 
-    (numbers already reserved: pending rows) → render ONE combined .docx (one docxtpl pass)
-    → convert it ONCE (warm pool, bookmarks → named destinations) → split and verify
-    → stamp each letter (processes.py: split and stamps run in two processes)
-    → store each file → mark all valid in ONE transaction (which queues them, with their
-    texts, for the index: ONE commit, or held for the print job's one commit at its end)
+    a ChunkInput (numbers already reserved; each letter's context) + the template file
+    → render ONE combined .docx (one docxtpl pass) → convert it ONCE (warm pool,
+    bookmarks → named destinations) → split and verify → stamp each letter
+    (processes.py: split and stamps run in two processes) → MadeLetter per letter
+
+Nothing here touches the database, the archive or the index: the same code runs in
+`pulang serve` and in a print worker on another machine (ceremonies/remote_worker.py),
+and the server stores and records what comes back (ceremonies/accept.py). A Workshop is
+what making needs on this machine: a converter, scratch and cache folders.
 
 LibreOffice's cost is per document, not per page, so one conversion of 100 letters
 costs little more than a few single letters. If the template can't be combined, or the
 combined PDF fails the check, the group falls back to one conversion per letter (both
-pool workers at once) and is stamped, stored and recorded the same way.
+pool workers at once) and is stamped the same way.
 
 Nothing here knows about ceremonies; logs carry counts and kinds, never names.
 """
@@ -20,13 +24,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 from .. import faults
-from ..db import write_transaction
-from ..records import templates
-from ..records.documents import get_document, mark_valid
-from ..records.storage import relative_path, sha256_bytes
-from . import pipeline, processes
+from . import processes
+from .chunk import ChunkInput, MadeLetter
 from .combine import NotCombinable, combined_template
 from .convert import ConversionError, QueueFull
 from .render import render_docx
@@ -41,76 +44,61 @@ _RENDER = threading.Lock()
 
 
 @dataclass
-class Letter:
-    doc: dict            # its pending documents row (number and token reserved)
-    context: dict        # what its template sees
-    case: dict | None    # its case; None for a ceremony document
+class Workshop:
+    """What making letters needs on this machine."""
+    convert: Callable[..., None]   # convert(docx, pdf, *, bookmarks=False); may raise QueueFull
+    scratch: Path                  # renders and conversions, removed as soon as read
+    combined_cache: Path           # combined templates, by template hash
+    converters: int = 1            # how many conversions may run at once
 
 
-def make(runtime, db, template: dict, letters: list[Letter], *, base_url: str,
-         held: str | None = None, timings: dict | None = None) -> list[dict]:
-    """Make every letter (all of one template) and return their valid rows. `held`: the
-    index entries wait for the caller's own index commit (a print job's, once, for all
-    its letters; service/records/indexing.py)."""
-    if not letters:
+def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | None = None,
+         timings: dict | None = None) -> list[MadeLetter]:
+    """Make every letter of the chunk (all of one template), stamped, in order."""
+    if not chunk.letters:
         return []
     timings = {} if timings is None else timings
-    source = templates.resolve(runtime.settings, template)
-    stamps = [(letter.doc["number"], f"{base_url}/v/{letter.doc['token']}") for letter in letters]
+    stamps = chunk.stamps()
     started = time.perf_counter()
     try:
-        made = _combined(runtime, source, letters, stamps, timings)
+        made = _combined(workshop, template, chunk, stamps, logo, timings)
         timings["path"] = "combined"
     except (NotCombinable, ConversionError, SplitError) as exc:
         log.warning("%d %s letters: combined conversion not usable (%s: %s); converting "
-                    "one by one", len(letters), template["kind"], type(exc).__name__, exc)
-        made = _one_by_one(runtime, source, letters, stamps)
+                    "one by one", len(chunk.letters), chunk.kind, type(exc).__name__, exc)
+        made = _one_by_one(workshop, template, chunk, stamps, logo)
         timings["path"] = "one_by_one"
     timings["made_s"] = time.perf_counter() - started
     faults.point("batch_after_stamp")
-
-    started = time.perf_counter()
-    archive = runtime.settings.archive
-    paths = []
-    for (pdf, _, _), letter in zip(made, letters):
-        # A pending row's file can only be left by an attempt killed before it recorded
-        # the row valid: nothing refers to it, so it is replaced, not trusted.
-        (archive / relative_path(letter.doc["id"])).unlink(missing_ok=True)
-        paths.append(pipeline.store(letter.doc, pdf, archive))
-    faults.point("batch_after_write")
-    with write_transaction(db):
-        for (pdf, pages, text), letter, path in zip(made, letters, paths):
-            mark_valid(db, letter.doc, sha256=sha256_bytes(pdf), pages=pages, path=path,
-                       text=text, held=held)
-    faults.point("batch_after_commit")
-    timings["store_s"] = time.perf_counter() - started
-    return [get_document(db, letter.doc["id"]) for letter in letters]
+    return [MadeLetter(letter.doc_id, pdf, pages, text)
+            for letter, (pdf, pages, text) in zip(chunk.letters, made)]
 
 
-def _combined(runtime, source, letters: list[Letter], stamps, timings: dict) -> list[tuple]:
+def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo,
+              timings: dict) -> list[tuple]:
     if not COMBINE:
         raise NotCombinable("combining is switched off")
-    keys = sorted(letters[0].context)
-    if any(sorted(letter.context) != keys for letter in letters):
+    contexts = [letter.context for letter in chunk.letters]
+    keys = sorted(contexts[0])
+    if any(sorted(context) != keys for context in contexts):
         raise NotCombinable("the letters' contexts differ in shape")
     started = time.perf_counter()
-    combined = combined_template(source, keys, runtime.settings.run_dir / "combined")
-    scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
+    combined = combined_template(template, keys, workshop.combined_cache)
+    scratch = workshop.scratch / uuid.uuid4().hex
     docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
         with _RENDER:
-            render_docx(combined, {"records": [letter.context for letter in letters]}, docx,
-                        logo=_logo(runtime))
+            render_docx(combined, {"records": contexts}, docx, logo=logo)
         timings["render_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        _convert(runtime, docx, pdf, bookmarks=True)
+        _convert(workshop, docx, pdf, bookmarks=True)
         timings["lo_s"] = time.perf_counter() - started
         started = time.perf_counter()
         pieces = processes.run(processes.cut, pdf.read_bytes(), [number for number, _ in stamps])
         timings["cut_s"] = time.perf_counter() - started
         started = time.perf_counter()
         made = processes.stamp_all([(piece, number, url, text)
-                              for (piece, _, text), (number, url) in zip(pieces, stamps)])
+                                    for (piece, _, text), (number, url) in zip(pieces, stamps)])
         timings["stamp_s"] = time.perf_counter() - started
         return made
     finally:
@@ -118,35 +106,29 @@ def _combined(runtime, source, letters: list[Letter], stamps, timings: dict) -> 
         pdf.unlink(missing_ok=True)
 
 
-def _one_by_one(runtime, source, letters: list[Letter], stamps) -> list[tuple]:
-    def one(letter: Letter) -> bytes:
-        scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
+def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo) -> list[tuple]:
+    def one(context: dict) -> bytes:
+        scratch = workshop.scratch / uuid.uuid4().hex
         docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
         try:
-            render_docx(source, letter.context, docx, logo=_logo(runtime))
-            _convert(runtime, docx, pdf)
+            render_docx(template, context, docx, logo=logo)
+            _convert(workshop, docx, pdf)
             return pdf.read_bytes()
         finally:
             docx.unlink(missing_ok=True)
             pdf.unlink(missing_ok=True)
 
-    workers = runtime.pool.size if runtime.pool is not None else 1
-    with ThreadPoolExecutor(workers) as ex:
-        pdfs = list(ex.map(one, letters))
+    with ThreadPoolExecutor(max(1, workshop.converters)) as ex:
+        pdfs = list(ex.map(one, [letter.context for letter in chunk.letters]))
     return processes.stamp_all([(pdf, number, url, None) for pdf, (number, url) in zip(pdfs, stamps)])
 
 
-def _convert(runtime, docx, pdf, *, bookmarks: bool = False) -> None:
+def _convert(workshop: Workshop, docx, pdf, *, bookmarks: bool = False) -> None:
     """Through the pool; a full queue (429 to a clerk's request) makes a job wait its turn
     instead of failing."""
     for _ in range(120):
         try:
-            return runtime.convert(docx, pdf, bookmarks=bookmarks)
+            return workshop.convert(docx, pdf, bookmarks=bookmarks)
         except QueueFull as full:
             time.sleep(min(full.retry_after, 5))
-    return runtime.convert(docx, pdf, bookmarks=bookmarks)
-
-
-def _logo(runtime):
-    logo = runtime.settings.logo_path
-    return logo if logo.exists() else None
+    return workshop.convert(docx, pdf, bookmarks=bookmarks)

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from .. import db as database
 from ..records import indexing
 from ..search import SearchIndex
-from .pdftext import extract_text
+from .pdftext import extract_text, page_texts
 from .split import split
 from .stamp import stamp_pdf
 
@@ -53,6 +53,16 @@ def stamp_each(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
     return [(*stamp_pdf(pdf, number=number, verify_url=url),
              text if text is not None else extract_text(pdf))
             for pdf, number, url, text in letters]
+
+
+def read_each(pdfs: list[bytes]) -> list[tuple[int, str]]:
+    """(pages, text) of each PDF, as pdfium reads it: what the server checks and indexes
+    in letters a print worker returns."""
+    out = []
+    for pdf in pdfs:
+        texts = page_texts(pdf)
+        out.append((len(texts), "\n".join(texts)))
+    return out
 
 
 def stamp_all(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
