@@ -146,12 +146,75 @@ def serve(host, port):
 @main.command()
 @click.option("--threads", default=None, type=int,
               help="Chunks worked on at once (PULANG_JOB_WORKERS; default pool size + 2).")
-def worker(threads):
-    """Run print jobs (more capacity besides `serve`'s own; PULANG_QUEUE_URL for Redis)."""
-    from .ceremonies.worker import run
-    settings = _settings()
-    _open_db(settings).close()
-    run(settings, threads=threads)
+@click.option("--server", default=None, metavar="URL",
+              help="Work for the server at URL, without its archive (needs PULANG_QUEUE_URL=redis://…).")
+@click.option("--token", envvar="PULANG_WORKER_TOKEN", default=None,
+              help="The worker token from `pulang worker-token create` (or PULANG_WORKER_TOKEN).")
+def worker(threads, server, token):
+    """Run print jobs: beside the archive (more capacity besides `serve`'s own), or with
+    --server on another machine, with PULANG_ARCHIVE an empty folder of its own."""
+    if server is None:
+        from .ceremonies.worker import run
+        settings = _settings()
+        _open_db(settings).close()
+        run(settings, threads=threads)
+        return
+    from .ceremonies.remote_worker import ServerError, run
+    settings = Settings.from_env()
+    if not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
+        raise click.ClickException("a worker for a server needs the queue: PULANG_QUEUE_URL=redis://…")
+    if not token:
+        raise click.ClickException("give the worker token: --token or PULANG_WORKER_TOKEN")
+    try:
+        run(settings, server_url=server, token=token, threads=threads)
+    except ServerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group("worker-token")
+def worker_token():
+    """Tokens for print workers on other machines (they open the worker routes only)."""
+
+
+@worker_token.command("create")
+@click.argument("name")
+def worker_token_create(name):
+    """Print a new token for the worker machine NAME (shown once, stored only as a hash)."""
+    from .auth import worker_tokens
+    db = _open_db(_settings())
+    try:
+        value = worker_tokens.create(db, name)
+    except PulangError as exc:
+        raise click.ClickException(f"{exc.message}: {json.dumps(exc.fields)}") from None
+    audit_log.record(db, "worker_token.create", target_type="worker", target_id=name)
+    click.echo(f"Worker token for {name} (shown once):")
+    click.echo(value)
+
+
+@worker_token.command("list")
+def worker_token_list():
+    """Worker tokens: id, name, prefix, dates."""
+    from .auth import worker_tokens
+    rows = worker_tokens.listing(_open_db(_settings()))
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}\t{row['name']}\t{row['prefix']}…\tcreated {row['created_at']}\t{state}")
+    if not rows:
+        click.echo("No worker tokens.")
+
+
+@worker_token.command("revoke")
+@click.argument("name")
+def worker_token_revoke(name):
+    """Revoke the worker NAME's tokens: it can fetch and return nothing from then on."""
+    from .auth import worker_tokens
+    db = _open_db(_settings())
+    try:
+        count = worker_tokens.revoke(db, name)
+    except PulangError as exc:
+        raise click.ClickException(exc.message) from None
+    audit_log.record(db, "worker_token.revoke", target_type="worker", target_id=name)
+    click.echo(f"Revoked {count} token(s) of worker {name}.")
 
 
 @main.command()

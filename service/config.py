@@ -27,10 +27,12 @@ class Settings:
     session_minutes: int = 30
     retention_years: int = 5  # a closed case may be anonymised this long after closing
     # Print jobs: huey's SQLite storage under run/ unless a Redis URL is given (offices
-    # with several worker machines); the CUPS printer to send results to, if any.
+    # with print workers on other machines); the CUPS printer to send results to, if any.
     queue_url: str = ""
     queue_name: str = "pulang"
-    job_workers: int = 0  # consumer threads; 0 = pool size + 2 (see ceremonies/queue.py)
+    # Consumer threads; None = pool size + 2 (see ceremonies/queue.py); 0 = `pulang serve`
+    # runs no print jobs itself (its workers, on other machines, make the letters).
+    job_workers: int | None = None
     printer: str = ""
     templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
 
@@ -53,7 +55,7 @@ class Settings:
             retention_years=_int("PULANG_RETENTION_YEARS", 5),
             queue_url=os.environ.get("PULANG_QUEUE_URL", ""),
             queue_name=os.environ.get("PULANG_QUEUE_NAME", "pulang"),
-            job_workers=_int("PULANG_JOB_WORKERS", 0),
+            job_workers=_int("PULANG_JOB_WORKERS", 0) if os.environ.get("PULANG_JOB_WORKERS") else None,
             printer=os.environ.get("PULANG_PRINTER", ""),
         )
         known = {f.name for f in fields(cls)}

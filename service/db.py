@@ -372,3 +372,23 @@ def m007_listed_documents(db):
             SELECT * FROM documents WHERE status IN ('valid', 'void', 'superseded');
         """
     )
+
+
+@migrations()
+def m008_worker_tokens(db):
+    # Issue 14: print workers on other machines authenticate with a token of their own
+    # kind (auth/worker_tokens.py), which can fetch a chunk's inputs and return its
+    # letters and nothing else: no user, no role, no session.
+    db.executescript(
+        """
+        CREATE TABLE worker_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+        """
+    )

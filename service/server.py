@@ -1,6 +1,7 @@
 """`pulang serve`: waitress in front of the app, with a warm converter pool, the index
-writer thread and a print-job consumer (threads sharing the pool), shut down cleanly on
-SIGTERM/SIGINT; print jobs cut short resume at the next start."""
+writer thread, a print-job consumer (threads sharing the pool; none with
+PULANG_JOB_WORKERS=0) and the print-job keeper (ceremonies/keeper.py), shut down cleanly
+on SIGTERM/SIGINT; print jobs cut short resume at the next start."""
 
 import logging
 import signal
@@ -46,19 +47,31 @@ def run(settings) -> None:
 
 
 def _start_jobs(runtime):
+    """The print-job consumer (none when PULANG_JOB_WORKERS=0: print workers elsewhere
+    make the letters) and the keeper, which assembles what workers returned and queues
+    again what a dead worker held."""
+    from .ceremonies.keeper import Keeper
     from .ceremonies.queue import consumer, queue_for, workers_for
     from .letters import processes
-    db = runtime.db()
-    try:
-        jobs = consumer(queue_for(runtime), db, embedded=True,
-                        workers=workers_for(runtime.settings, runtime.settings.pool_size))
-    finally:
-        db.close()
+    queue = queue_for(runtime)
+    workers = workers_for(runtime.settings, runtime.settings.pool_size)
+    jobs = None
+    if workers > 0:
+        db = runtime.db()
+        try:
+            jobs = consumer(queue, db, embedded=True, workers=workers)
+        finally:
+            db.close()
+    else:
+        log.info("print jobs are left to print workers (PULANG_JOB_WORKERS=0)")
     processes.run(processes.warm)  # the stamping processes, before the first print job
-    return jobs
+    return jobs, Keeper(runtime, queue).start()
 
 
-def _stop_jobs(jobs) -> None:
+def _stop_jobs(started) -> None:
     from .ceremonies.runner import STOPPING
+    jobs, keeper = started
     STOPPING.set()  # a chunk cut short by the pool closing is resumed, not failed
-    jobs.stop(graceful=False)
+    keeper.stop()
+    if jobs is not None:
+        jobs.stop(graceful=False)

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import (  # noqa: E402,F401  (routes register on bp)
-    cases, ceremonies, documents, exports, imports, retention, search, templates, tokens)
+    cases, ceremonies, documents, exports, imports, retention, search, templates, tokens, workers)

@@ -14,8 +14,10 @@ import time
 
 from ..letters.processes import start_time
 
-LEASE_SECONDS = 30.0
-RENEW_EVERY = 5.0
+# How long a claim lasts unless renewed (PULANG_LEASE_SECONDS: tests shorten it so a
+# killed worker's chunk is taken over quickly), and how often a holder renews it.
+LEASE_SECONDS = float(os.environ.get("PULANG_LEASE_SECONDS", 30))
+RENEW_EVERY = min(5.0, LEASE_SECONDS / 3)
 
 
 HOST = socket.gethostname()
@@ -42,8 +44,9 @@ def is_dead(lease_owner: str) -> bool:
 class Heartbeat:
     """Renews, every few seconds, the leases this process holds."""
 
-    def __init__(self, renew):
-        self._renew = renew  # called with the set of (job_id, chunk) held
+    def __init__(self, renew, every: float = RENEW_EVERY):
+        self._renew = renew  # called with the set of keys held
+        self._every = every
         self._held: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -62,7 +65,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         while True:
-            time.sleep(RENEW_EVERY)
+            time.sleep(self._every)
             with self._lock:
                 held = set(self._held)
             if not held:

@@ -8,6 +8,7 @@ even if the ceremony changes meanwhile. At most one job per ceremony is queued o
 
 import json
 import math
+import os
 import sqlite3
 import time
 
@@ -27,7 +28,7 @@ from .context import ORDERS, ordered
 # beat 50 and 34, as each chunk costs LibreOffice a document load (≈ 0.15 s CPU) and the
 # CPU, not an idle converter, is what a 2-core office machine runs short of; two kinds
 # still convert at once, one per worker.
-CHUNK_SIZE = 100
+CHUNK_SIZE = int(os.environ.get("PULANG_CHUNK_SIZE", 100))  # tests set it smaller
 MAX_COPIES = 10
 ASSEMBLE = "assemble"  # the last chunk: the merged PDF
 DEFAULT_COPIES = {"aid_receipt": 2}  # the office keeps one receipt, the woman the other
@@ -215,18 +216,20 @@ def claim(db, job_id: int, chunk: str, me: str) -> str:
     return "go"
 
 
-def renew(held: set) -> None:
-    """For the heartbeat: held is {(db_path, job_id, chunk, owner)}."""
+def renew(held: set, db=None) -> None:
+    """For the heartbeat: held is {(db_path, job_id, chunk, owner)} (db_path unused when
+    a connection is given)."""
     for path in {h[0] for h in held}:
-        db = database.connect(path)
+        conn = db or database.connect(path)
         try:
-            with write_transaction(db):
+            with write_transaction(conn):
                 for _, job_id, chunk, me in (h for h in held if h[0] == path):
-                    db.execute("UPDATE print_job_chunks SET lease_until = ? WHERE job_id = ? "
-                               "AND chunk = ? AND lease_owner = ?",
-                               [time.time() + leases.LEASE_SECONDS, job_id, chunk, me])
+                    conn.execute("UPDATE print_job_chunks SET lease_until = ? WHERE job_id = ? "
+                                 "AND chunk = ? AND lease_owner = ?",
+                                 [time.time() + leases.LEASE_SECONDS, job_id, chunk, me])
         finally:
-            db.close()
+            if db is None:
+                conn.close()
 
 
 def lease_left(db, job_id: int, chunk: str) -> float:

@@ -1,5 +1,6 @@
 """The print-job queue on huey: SQLite storage in the archive's run/ folder by default, or
-Redis when PULANG_QUEUE_URL says so (several worker machines sharing one archive).
+Redis when PULANG_QUEUE_URL says so (print workers on other machines take chunks from
+it: remote_worker.py).
 
 The task itself is tasks.print_chunk; it takes ids only (job id, chunk name), and the
 process that runs it supplies the runtime (converter pool, index) for its own archive.
@@ -7,8 +8,8 @@ A Huey instance belongs to one archive (its SQLite file, or its Redis queue's na
 a process may hold several (tests, benchmarks), so the module-level task is registered
 on each queue's Huey here rather than decorated with one global Huey.
 
-A consumer runs inside `pulang serve` (threads, sharing the web's converter pool) and in
-`pulang worker` processes. Huey forgets a task once a worker takes it, so each consumer,
+A consumer runs inside `pulang serve` (threads, sharing the web's converter pool; none
+with PULANG_JOB_WORKERS=0) and in `pulang worker` processes. Huey forgets a task once a worker takes it, so each consumer,
 when it starts, re-queues the chunks of unfinished jobs; leases and idempotent steps make
 duplicates harmless. Tests run the task without a consumer in huey's immediate mode
 (`JobQueue(..., immediate=True)`): enqueueing runs it at once, in the caller's thread.
@@ -22,15 +23,16 @@ import weakref
 from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from . import printjobs, tasks
+from . import printjobs, runner, tasks
 
 log = logging.getLogger(__name__)
 
 
 class JobQueue:
-    def __init__(self, settings, runtime, *, immediate: bool = False):
+    def __init__(self, settings, runtime=None, *, immediate: bool = False, run=None):
         """`runtime`: a function returning the Runtime that runs this queue's tasks here
-        (None once it is closed)."""
+        (None once it is closed); or `run`: run(job_id, chunk) does a task instead (a
+        print worker on another machine, remote_worker.py, which has no archive)."""
         self.settings = settings
         if settings.queue_url:
             self.huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False,
@@ -39,6 +41,7 @@ class JobQueue:
             self.huey = SqliteHuey(settings.queue_name, results=False, immediate=immediate,
                                    filename=str(settings.run_dir / "queue.db"))
         self._runtime = runtime
+        self._run = run
         self._print_chunk = self.huey.context_task(self, as_argument=True,
                                                    name=tasks.PRINT_CHUNK)(tasks.print_chunk)
 
@@ -54,6 +57,19 @@ class JobQueue:
         if runtime is None:
             raise RuntimeError("the runtime of this print-job queue has been closed")
         return runtime
+
+    def run_chunk(self, job_id: int, chunk: str) -> None:
+        """Do one task here (tasks.print_chunk calls this)."""
+        if self._run is not None:
+            self._run(job_id, chunk)
+        else:
+            runner.run_chunk(self.runtime(), job_id, chunk)
+
+    def waiting(self) -> set[tuple[int, str]]:
+        """(job id, chunk) of every task waiting in the queue, due or scheduled."""
+        found = self.huey.pending() + self.huey.scheduled()
+        return {(int(t.args[0]), str(t.args[1])) for t in found
+                if t.name == tasks.PRINT_CHUNK and len(t.args) == 2}
 
     def enqueue(self, job_id: int, chunk_names: list[str], *, delay: float | None = None) -> None:
         for chunk in chunk_names:
@@ -93,14 +109,15 @@ def queue_for(runtime) -> JobQueue:
 def workers_for(settings, pool_size: int) -> int:
     # Two threads more than converter workers: while both convert, one chunk renders and
     # another waits for its stamping process, so LibreOffice never waits for Python.
-    return settings.job_workers or pool_size + 2
+    return settings.job_workers if settings.job_workers is not None else pool_size + 2
 
 
 def consumer(queue: JobQueue, db, *, workers: int, embedded: bool) -> Consumer:
     """A huey consumer for the queue, after re-queueing unfinished jobs. Embedded ones are
     started here (and stopped with .stop()); standalone ones .run() in the main thread,
     where huey's signal handlers stop them (SIGINT gracefully, SIGTERM at once)."""
-    queue.resume(db)
+    if db is not None:  # a remote worker has none: the server re-queues what was lost
+        queue.resume(db)
     # Poll SQLite often: an idle worker's backoff would otherwise delay a job by seconds.
     c = queue.huey.create_consumer(
         workers=workers, worker_type="thread", initial_delay=0.05, backoff=1.2, max_delay=0.3,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .runner import Busy, run_chunk
+from .runner import Busy
 
 if TYPE_CHECKING:
     from .queue import JobQueue
@@ -28,9 +28,10 @@ PRINT_CHUNK = "pulang.print_chunk"
 
 
 def print_chunk(queue: JobQueue, job_id: int, chunk: str) -> None:
-    """Run chunk `chunk` of print job `job_id` with this process's runtime."""
+    """Run chunk `chunk` of print job `job_id` here (this process's runtime, or as a
+    print worker for a server elsewhere)."""
     try:
-        run_chunk(queue.runtime(), job_id, chunk)
+        queue.run_chunk(job_id, chunk)
     except Busy as busy:
         # Held by a live worker: look again when its lease would have run out.
         queue.enqueue(job_id, [busy.chunk], delay=busy.retry_in)

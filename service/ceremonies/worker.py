@@ -1,8 +1,9 @@
-"""`pulang worker`: a process that runs print jobs, with its own converter pool.
+"""`pulang worker` beside the archive: a process that runs print jobs (all three parts of
+a chunk, runner.py), with its own converter pool, on the machine that holds the archive.
 
-Run several (on one machine, or on several sharing the archive and a Redis queue) to
-share a job's chunks. `pulang serve` runs a consumer of its own, so a worker is needed
-only to add capacity. Killed at any moment, a worker loses nothing: the next consumer to
+`pulang serve` runs a consumer of its own, so such a worker only adds capacity. On
+another machine, `pulang worker --server URL` runs remote_worker.py instead, which needs
+no archive. Killed at any moment, a worker loses nothing: the next consumer to
 start re-queues the unfinished chunks, and their letters keep their numbers.
 """
 
