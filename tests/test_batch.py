@@ -5,6 +5,7 @@ PDF that fails the check, falls back to one conversion per letter. Real LibreOff
 import copy
 import datetime as dt
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import docx
 import pytest
@@ -90,10 +91,15 @@ def test_combined_letters_equal_letters_made_alone(kind, converter_pool, tmp_pat
     converter_pool.convert(tmp_path / "all.docx", tmp_path / "all.pdf", bookmarks=True)
     pieces = split((tmp_path / "all.pdf").read_bytes(), [c["number"] for c in contexts])
     assert len(pieces) == len(contexts)
-    for i, (context, piece) in enumerate(zip(contexts, pieces)):
-        render_docx(TEMPLATES[kind], context, tmp_path / f"{i}.docx")
+
+    def made_alone(i: int) -> bytes:
+        render_docx(TEMPLATES[kind], contexts[i], tmp_path / f"{i}.docx")
         converter_pool.convert(tmp_path / f"{i}.docx", tmp_path / f"{i}.pdf")
-        alone = (tmp_path / f"{i}.pdf").read_bytes()
+        return (tmp_path / f"{i}.pdf").read_bytes()
+
+    with ThreadPoolExecutor(converter_pool.size) as ex:  # every worker of the pool
+        alones = list(ex.map(made_alone, range(len(contexts))))
+    for i, (context, piece, alone) in enumerate(zip(contexts, pieces, alones)):
         assert _pages_text(piece.pdf) == _pages_text(alone), f"letter {i} differs"
         assert piece.pages == len(_pages_text(alone))
         assert context["number"] in " ".join(piece.text.split())
