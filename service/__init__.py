@@ -9,14 +9,16 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     """The app factory. `test_config` overrides settings (e.g. {"archive": tmp_path});
     `runtime` lets `pulang serve` pass one that runs the converter pool."""
     from . import db as database
-    from . import web
+    from . import keys, web
     from .api import bp as api_bp
     from .http import errors as errors_http
     from .http import public
     from .http.support import close_db
     from .records import templates
     from .runtime import Runtime
+    from .sealed import set_umask
 
+    set_umask()  # the archive's files are the service user's alone (service/sealed.py)
     app = Flask(__name__, template_folder="html", static_folder="static")
     settings = Settings.from_env(**(test_config or {}))
     settings.ensure_dirs()
@@ -30,6 +32,7 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     app.config.update({k.upper(): v for k, v in (test_config or {}).items()})
     db = database.connect(settings.db_path)
     database.migrate(db)
+    keys.prepare(settings, db)
     templates.register_builtins(db, settings)
     db.close()
 

@@ -6,6 +6,7 @@ import sys
 import click
 
 from . import db as database
+from . import keys
 from .auth.roles import ROLES
 from .auth.users import create_token, create_user, generate_password
 from .config import Settings
@@ -20,25 +21,50 @@ def _settings() -> Settings:
     return settings
 
 
-def _open_db(settings: Settings):
+def _open_db(settings: Settings, *, made: list | None = None):
+    """The archive's database, migrated, with its keys checked (made if it never had
+    them: `made` collects their names, for `init` to tell the admin)."""
     db = database.connect(settings.db_path)
     database.migrate(db)
+    try:
+        created = keys.prepare(settings, db)
+    except keys.KeyFolderError as exc:
+        raise click.ClickException(exc.message) from None
+    if made is not None:
+        made.extend(created)
     templates.register_builtins(db, settings)
     return db
+
+
+KEEP_A_COPY = """\
+Made the archive's keys in {folder} ({names}).
+Keep a copy of that folder somewhere other than this computer and its backups (a USB
+stick in the office safe): without it no backup can be read, and the audit log cannot
+be checked. It is shown only this once."""
 
 
 @click.group()
 def main():
     """Pulang: case files, letters and release ceremonies for a Dinas Sosial office."""
+    from .sealed import set_umask
+    set_umask()  # whatever any command writes is the service user's alone
 
 
 @main.command()
 def init():
     """Create the archive (database, index, folders); on first run, an admin account."""
-    from .search import SearchIndex
+    from .search import archive_index
     settings = _settings()
-    db = _open_db(settings)
-    SearchIndex(settings.index_dir).close()
+    made: list[str] = []
+    db = _open_db(settings, made=made)
+    index = archive_index(settings)
+    if not index.keys() and db["cases"].count:
+        # An index of an older schema was recreated empty (issue 10: blind NIK terms).
+        from .ops.maintenance import reindex as rebuild
+        click.echo(f"Rebuilt the search index: {rebuild(db, index, settings.archive)} entries.")
+    index.close()
+    if made:
+        click.echo(KEEP_A_COPY.format(folder=settings.key_dir, names=", ".join(made)))
     if not db["users"].count:
         password = generate_password()
         create_user(db, "admin", "admin", password)
@@ -221,10 +247,10 @@ def worker_token_revoke(name):
 def reindex():
     """Rebuild the search index from the database and the stored PDFs."""
     from .ops.maintenance import reindex as rebuild
-    from .search import SearchIndex
+    from .search import archive_index
     settings = _settings()
     db = _open_db(settings)
-    index = SearchIndex(settings.index_dir)
+    index = archive_index(settings)
     count = rebuild(db, index, settings.archive)
     index.close()
     click.echo(f"Indexed {count} entries.")
@@ -237,10 +263,10 @@ def reindex():
 def doctor(repair, stale_after):
     """Find (and repair) disagreements between database, files and index."""
     from .ops.maintenance import doctor as examine
-    from .search import SearchIndex
+    from .search import archive_index
     settings = _settings()
     db = _open_db(settings)
-    index = SearchIndex(settings.index_dir)
+    index = archive_index(settings)
     report = examine(db, index, settings.archive, repair=repair, stale_after=stale_after)
     index.close()
     for line in report.repaired:
@@ -260,14 +286,32 @@ def audit():
 
 
 @audit.command("verify")
-def audit_verify():
-    """Check the audit log's hash chain; exit 1 at the first bad entry."""
+@click.option("--anchor", "anchor", default=None, metavar="HASH:COUNT",
+              help="An anchor printed earlier (`pulang audit anchor`, a print job's cover "
+                   "sheet): also prove nothing up to it was removed.")
+def audit_verify(anchor):
+    """Check the audit log's keyed hash chain; exit 1 at the first bad entry."""
+    try:
+        pinned = audit_log.parse_anchor(anchor) if anchor else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
     db = _open_db(_settings())
-    count, broken = audit_log.verify(db)
+    count, broken = audit_log.verify(db, anchor=pinned)
     if broken:
-        click.echo(f"BROKEN at entry {broken.entry_id}: {broken.reason} ({count} entries read)")
+        where = f"entry {broken.entry_id}" if broken.entry_id is not None else "the end"
+        click.echo(f"BROKEN at {where}: {broken.reason} ({count} entries read)")
         sys.exit(1)
-    click.echo(f"Audit log intact: {count} entries.")
+    if pinned:
+        click.echo(f"Audit log intact: {count} entries; the anchor's {pinned[1]} are all there.")
+    else:
+        click.echo(f"Audit log intact: {count} entries.")
+
+
+@audit.command("anchor")
+def audit_anchor():
+    """Print the chain's head as HASH:COUNT, to keep outside the server (run it daily)."""
+    db = _open_db(_settings())
+    click.echo(audit_log.format_anchor(*audit_log.anchor(db)))
 
 
 @main.command()
@@ -275,14 +319,14 @@ def demo():
     """Load an invented but realistic office into an empty archive."""
     from .ops.demo import load
     from .records import indexing
-    from .search import SearchIndex
+    from .search import archive_index
     settings = _settings()
     db = _open_db(settings)
     try:
         ids = load(db, None)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    with SearchIndex(settings.index_dir) as index:
+    with archive_index(settings) as index:
         indexing.drain(db, index)
     audit_log.record(db, "demo.load", detail={"cases": len(ids)})
     click.echo(f"Loaded the demo office: {len(ids)} invented cases with their aid.")
@@ -291,22 +335,29 @@ def demo():
 @main.command()
 @click.argument("path", type=click.Path())
 def backup(path):
-    """Write a consistent snapshot of the archive to PATH (safe while the service runs)."""
+    """Write an encrypted snapshot of the archive to the file PATH (in a folder: a dated
+    file in it). Safe while the service runs; readable only with the key folder."""
     from .ops.backup import make_backup
-    summary = make_backup(_settings(), path)
-    click.echo(f"Backup written to {path}: {summary}")
+    try:
+        summary = make_backup(_settings(), path)
+    except PulangError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Backup written to {summary['file']}: {summary['documents']} documents, "
+               f"{summary['files']} files, encrypted with the key folder's backup key.")
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True))
 def restore(path):
-    """Bring a backup back into an empty (or not yet existing) $PULANG_ARCHIVE."""
+    """Bring the backup file PATH back into an empty (or not yet existing) $PULANG_ARCHIVE;
+    needs the key folder it was made with. Every file is checked first."""
     from .ops.backup import restore_backup
     try:
         summary = restore_backup(Settings.from_env(), path)
     except PulangError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"Restored: {summary}")
+    click.echo(f"Restored {summary['files']} files; search index rebuilt with "
+               f"{summary['index_entries']} entries.")
 
 if __name__ == "__main__":
     main()

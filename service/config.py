@@ -10,9 +10,17 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def default_key_dir(archive: Path) -> Path:
+    """PULANG_KEY_DIR, or a keys/ folder beside the archive folder (never inside it: a
+    copy of the archive must not carry its keys; see service/keys.py)."""
+    configured = os.environ.get("PULANG_KEY_DIR")
+    return Path(configured).resolve() if configured else Path(archive).resolve().parent / "keys"
+
+
 @dataclass(frozen=True)
 class Settings:
     archive: Path = Path("archive")
+    key_dir: Path | None = None  # PULANG_KEY_DIR; None: keys/ beside the archive
     host: str = "127.0.0.1"
     port: int = 5000
     base_url: str = ""
@@ -62,6 +70,8 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if k in known})
         settings = cls(**values)
         settings = replace(settings, archive=Path(settings.archive).resolve())
+        settings = replace(settings, key_dir=Path(settings.key_dir).resolve() if settings.key_dir
+                           else default_key_dir(settings.archive))
         if not settings.base_url:
             settings = replace(settings, base_url=f"http://{settings.host}:{settings.port}")
         return settings
@@ -95,9 +105,13 @@ class Settings:
         return self.archive / "settings" / "logo.png"
 
     def ensure_dirs(self) -> None:
+        """The archive's folders, each 0700, and an archive from before that rule sealed
+        (service/sealed.py)."""
+        from .sealed import make_dir, seal
+        seal(self.archive)
         for path in (self.archive, self.documents_dir, self.index_dir, self.run_dir,
                      self.tmp_dir, self.office_templates_dir, self.logo_path.parent):
-            path.mkdir(parents=True, exist_ok=True)
+            make_dir(path)
 
     def load_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the archive (mode 600)."""

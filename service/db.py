@@ -392,3 +392,17 @@ def m008_worker_tokens(db):
         );
         """
     )
+
+
+@migrations()
+def m009_key_fingerprints(db):
+    # Issue 10: the keys kept outside the archive (service/keys.py), named by fingerprint
+    # the first time the archive uses them, so a lost or swapped key folder is refused.
+    db.executescript(
+        """
+        CREATE TABLE key_fingerprints (
+            name TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        );
+        """
+    )

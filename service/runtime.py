@@ -6,11 +6,23 @@ and jobs make their own. Nothing here knows about the web layer."""
 from pathlib import Path
 
 from . import db as database
+from . import keys
 from .config import Settings
 from .letters.bulk import Workshop
 from .letters.convert import ConverterPool, convert_cli
 from .records import indexing
-from .search import IndexWriterThread, SearchIndex
+from .search import IndexWriterThread, archive_index
+
+
+def prepare_archive(settings: Settings) -> list[str]:
+    """The database migrated and the key folder checked (keys made for an archive that
+    never had them; their names are returned). Raises keys.KeyFolderError."""
+    db = database.connect(settings.db_path)
+    try:
+        database.migrate(db)
+        return keys.prepare(settings, db)
+    finally:
+        db.close()
 
 
 class Runtime:
@@ -20,6 +32,7 @@ class Runtime:
         per document. A pool starts LibreOffice at its first conversion, or at warm()."""
         self.settings = settings
         settings.ensure_dirs()
+        self.keys_made = prepare_archive(settings)
         self.pool = None
         self._owns_pool = pool is True
         if isinstance(pool, ConverterPool):
@@ -28,7 +41,7 @@ class Runtime:
             self.pool = ConverterPool(settings.pool_size, settings.run_dir / "converters",
                                       timeout=settings.convert_timeout,
                                       recycle_after=settings.recycle_after)
-        self.index = SearchIndex(settings.index_dir)
+        self.index = archive_index(settings)
         self._writer_db = None
         self.index_writer = None
         if background_index:

@@ -39,6 +39,37 @@ def qr_payloads(data: bytes, page: int = 1) -> list[str]:
         return [line for line in out.stdout.splitlines() if line]
 
 
+def backup_contents(path, key_dir) -> dict[str, bytes]:
+    """What an encrypted backup (pulang backup) holds, opened with the key folder's
+    backup key as the age tool would: {path in the archive: bytes}."""
+    import io
+    import tarfile
+
+    import pyrage
+    from pyrage import x25519
+    identity = x25519.Identity.from_str((Path(key_dir) / "backup.key").read_text().strip())
+    plain = pyrage.decrypt(Path(path).read_bytes(), [identity])
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
+
+
+def index_on_disk(index_dir) -> str:
+    """Everything the search index's files hold, as text: its raw bytes (terms are kept
+    as written), and every stored field of every document in every segment, deleted ones
+    included (Whoosh compresses stored fields, and a deletion only marks a document until
+    its segment is rewritten). What someone reading the index folder would learn."""
+    from whoosh import index as windex
+    raw = b"".join(p.read_bytes() for p in Path(index_dir).rglob("*") if p.is_file())
+    stored = []
+    ix = windex.open_dir(str(index_dir))
+    with ix.reader() as reader:
+        for segment_reader, _offset in reader.leaf_readers():
+            for docnum in range(segment_reader.doc_count_all()):
+                stored.append(repr(segment_reader.stored_fields(docnum)))
+    ix.close()
+    return raw.decode("latin-1") + "\n".join(stored)
+
+
 # -- waiting -----------------------------------------------------------------------------
 
 def wait_for(condition, timeout: float = 60, *, what: str = "the condition", detail=None):

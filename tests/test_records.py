@@ -4,9 +4,12 @@ import datetime as dt
 import multiprocessing
 import sqlite3
 
+import types
+
 import pytest
 
 from service import db as database
+from service import keys
 from service.records import audit, numbering
 
 
@@ -14,6 +17,7 @@ from service.records import audit, numbering
 def plain_db(tmp_path):
     conn = database.connect(tmp_path / "t.db")
     database.migrate(conn)
+    keys.prepare(types.SimpleNamespace(key_dir=tmp_path / "keys", db_path=tmp_path / "t.db"), conn)
     yield conn
     conn.close()
 

@@ -1,6 +1,10 @@
 """The audit log (issue 5, item 6): append-only in the database, hash-chained, and
 `pulang audit verify` finds an edited, a deleted or a forged row. And every read and act
-the issue names is logged, with who and when, and never a name or a NIK."""
+the issue names is logged, with who and when, and never a name or a NIK.
+
+Issue 10, item 8: the chain is keyed (HMAC, key in the key folder), so whoever holds the
+database cannot drop the triggers, delete rows and recompute the chain; an anchor
+(HASH:COUNT) shows a cut-off tail."""
 
 import hashlib
 import json
@@ -15,8 +19,13 @@ from service.cli import main
 NAME, NIK = "Sri Wahyuni", "1571014107900001"
 
 
-def verify(settings):
-    return CliRunner().invoke(main, ["audit", "verify"], env={"PULANG_ARCHIVE": str(settings.archive)},
+def verify(settings, *args):
+    return CliRunner().invoke(main, ["audit", "verify", *args],
+                              env={"PULANG_ARCHIVE": str(settings.archive)}, catch_exceptions=False)
+
+
+def cli(settings, *args):
+    return CliRunner().invoke(main, list(args), env={"PULANG_ARCHIVE": str(settings.archive)},
                               catch_exceptions=False)
 
 
@@ -126,3 +135,124 @@ def test_every_read_and_act_is_logged_without_names(settings, runtime, make_user
         assert secret not in everything
     assert verify(settings).exit_code == 0
     print(f"audit: {len(rows)} entries for {len(expected) + 3} kinds of act, chain intact")
+
+
+# --- issue 10, item 8: a keyed chain and anchors ----------------------------------------
+
+TRIGGERS = """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+"""
+FIELDS = ("at", "user_id", "username", "action", "target_type", "target_id", "detail", "ip")
+
+
+def _rechain(conn, digest) -> None:
+    """What the attacker does after deleting rows: recompute every hash in order."""
+    prev = "0" * 64
+    for row in conn.execute(f"SELECT id, {', '.join(FIELDS)} FROM audit_log ORDER BY id").fetchall():
+        entry = dict(zip(FIELDS, row[1:]))
+        canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        own = digest((prev + canonical).encode())
+        conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", [prev, own, row[0]])
+        prev = own
+
+
+def _guessed(key: bytes):
+    import hmac
+    return lambda data: hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("digest", [
+    pytest.param(lambda data: hashlib.sha256(data).hexdigest(), id="plain-sha256"),
+    pytest.param(_guessed(b"test-secret"), id="hmac-with-the-session-secret"),
+    pytest.param(_guessed(b""), id="hmac-with-an-empty-key"),
+    pytest.param(_guessed(b"pulang"), id="hmac-with-the-product-name"),
+])
+def test_dropping_triggers_deleting_downloads_and_recomputing_is_caught(logged, settings, db, digest):
+    """The forgery of issue 10: drop the append-only triggers, delete every
+    document.download row, recompute the chain, put the triggers back."""
+    from service.records import audit
+    for doc_id in (11, 12, 13):
+        audit.record(db, "document.download", user={"id": 1, "username": "ani"},
+                     target_type="document", target_id=doc_id)
+    audit.record(db, "case.read", user={"id": 1, "username": "ani"}, target_type="case", target_id=1)
+    anchor = cli(settings, "audit", "anchor").output.strip()
+    assert verify(settings).exit_code == 0 and verify(settings, "--anchor", anchor).exit_code == 0
+    before = logged.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+    logged.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+    logged.execute("DELETE FROM audit_log WHERE action = 'document.download'")
+    _rechain(logged, digest)
+    logged.executescript(TRIGGERS)
+    logged.commit()
+    assert logged.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before - 3
+
+    result = verify(settings)
+    assert result.exit_code == 1, result.output
+    assert "BROKEN at entry 1:" in result.output and "without the audit key" in result.output
+    assert verify(settings, "--anchor", anchor).exit_code == 1
+
+
+def test_an_anchor_catches_a_cut_off_tail(logged, settings, db):
+    from service.records import audit
+    anchor = cli(settings, "audit", "anchor").output.strip()
+    head, count = anchor.split(":")
+    assert len(head) == 64 and int(count) == logged.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    for n in range(3):
+        audit.record(db, "case.read", target_type="case", target_id=n)
+    later = cli(settings, "audit", "anchor").output.strip()
+    # The newest entries cut off, back to before the first anchor: the chain alone is whole.
+    logged.execute("DROP TRIGGER audit_log_no_delete")
+    logged.execute("DELETE FROM audit_log WHERE id > ?", [int(count) - 2])
+    logged.commit()
+    assert verify(settings).exit_code == 0
+    for pinned in (anchor, later):
+        cut = verify(settings, "--anchor", pinned)
+        assert cut.exit_code == 1 and "entries were removed" in cut.output, cut.output
+
+
+def test_an_anchor_must_look_like_one(logged, settings):
+    bad = verify(settings, "--anchor", "abc:12")
+    assert bad.exit_code == 2 and "HASH:COUNT" in bad.output
+
+
+def test_an_archive_chained_before_the_key_is_re_anchored(settings, tmp_path):
+    """An archive from before issue 10: its sha256 rows stay, the key folder records
+    their head and count when the key is made, and rows after are keyed. Rewriting the
+    old rows afterwards (recomputed with sha256) is caught by the first keyed entry."""
+    import shutil
+
+    from service import db as database
+    from service import keys
+    from service.records import audit
+    assert cli(settings, "init").exit_code == 0
+    conn = sqlite3.connect(settings.db_path)
+    # Make it an old archive: plain sha256 rows, no key folder, no recorded fingerprints.
+    for n in range(4):
+        conn.execute("INSERT INTO audit_log (at, action, target_type, target_id, prev_hash, hash) "
+                     "VALUES ('2024-01-01T00:00:00+00:00', 'case.read', 'case', ?, '', '')", [str(n)])
+    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+    _rechain(conn, lambda data: hashlib.sha256(data).hexdigest())
+    conn.executescript(TRIGGERS + "DELETE FROM key_fingerprints;")
+    conn.commit()
+    shutil.rmtree(settings.key_dir)
+    keys._cache.clear()
+    old = conn.execute("SELECT count(*), max(hash) FROM audit_log").fetchone()[0]
+
+    first = cli(settings, "audit", "verify")
+    assert first.exit_code == 0, first.output
+    assert (settings.key_dir / "audit-legacy").read_text().strip().endswith(f":{old}")
+    db = database.connect(settings.db_path)
+    audit.record(db, "case.read", target_type="case", target_id="after")
+    assert verify(settings).exit_code == 0
+    # The old rows rewritten with sha256, as anyone could: the keyed entry after them breaks.
+    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+    conn.execute("DELETE FROM audit_log WHERE id = 2")
+    _rechain(conn, lambda data: hashlib.sha256(data).hexdigest())
+    conn.executescript(TRIGGERS)
+    conn.commit()
+    broken = verify(settings)
+    assert broken.exit_code == 1, broken.output
+    db.close()

@@ -17,7 +17,8 @@ import urllib.request
 import pytest
 
 from service.records.storage import sha256_file
-from tests.helpers import PULANG, free_port, office_archive, pulang_serve, qr_payloads, wait_for
+from tests.helpers import (PULANG, backup_contents, free_port, office_archive, pulang_serve, qr_payloads,
+                           wait_for)
 
 NAME, NIK = "Kartini Wulandari", "1571014107900001"
 SECRETS = ("Kartini", "Wulandari", NIK, NIK[:12], NIK[4:])
@@ -184,10 +185,13 @@ def test_backup_while_letters_are_being_made_restores_whole(served, her_letters,
         results = [f.result() for f in letters]
     assert taken.returncode == 0, taken.stderr
     assert [s for s, _ in results] == [201] * 12
-    manifest = json.loads((snapshot / "manifest.json").read_text())
-    assert manifest["documents"]
+    manifest = json.loads(backup_contents(snapshot, archive.parent / "keys")["manifest.json"])
+    documents = {k: v for k, v in manifest["files"].items() if k.startswith("documents/")}
+    assert documents
 
     restored = tmp_path / "restored"
+    # Into another folder on the same machine: the key folder is the served archive's.
+    env = dict(env, PULANG_KEY_DIR=str(archive.parent / "keys"))
     back = subprocess.run([PULANG, "restore", str(snapshot)], env=dict(env, PULANG_ARCHIVE=str(restored)),
                           capture_output=True, text=True, timeout=300)
     assert back.returncode == 0, back.stderr
@@ -195,10 +199,10 @@ def test_backup_while_letters_are_being_made_restores_whole(served, her_letters,
     saved = sqlite3.connect(restored / "pulang.db")
     rows = saved.execute("SELECT id, path, sha256, number FROM documents "
                          "WHERE status IN ('valid', 'void', 'superseded')").fetchall()
-    assert len(rows) == len(manifest["documents"])
+    assert len(rows) == len(documents)
     for doc_id, path, sha, number in rows:
         # Every document in the snapshot is whole, and the same as the live one.
-        assert sha256_file(restored / path) == sha == manifest["documents"][path]
+        assert sha256_file(restored / path) == sha == documents[path]
         assert live.execute("SELECT sha256, number FROM documents WHERE id = ?", [doc_id]).fetchone() == (sha, number)
     doctor = subprocess.run([PULANG, "doctor"], env=dict(env, PULANG_ARCHIVE=str(restored)),
                             capture_output=True, text=True, timeout=300)

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from ..letters.stamp import page_count
-from ..records import office
+from ..records import audit, office
 from ..records.kinds import CASE_KINDS, CEREMONY_KINDS, KIND_LABELS
 from ..records.storage import write_atomic
 from . import cover, printjobs, records
@@ -41,9 +41,10 @@ def assemble(runtime, db, job: dict) -> tuple[str, int, str]:
     files = {d["id"]: (archive / d["path"]).read_bytes() for d in docs.values()}
     ceremony = records.get(db, job["ceremony_id"])
     settings = office.get_all(db)
+    anchor = audit.format_anchor(*audit.anchor(db))
     merger = Merger()
     try:
-        data, pages = _merge(merger, files, people, ceremony_docs, ceremony, job, settings)
+        data, pages = _merge(merger, files, people, ceremony_docs, ceremony, job, settings, anchor)
     finally:
         merger.close()
     path = result_path(job["id"])
@@ -53,15 +54,17 @@ def assemble(runtime, db, job: dict) -> tuple[str, int, str]:
     return path, pages, hashlib.sha256(data).hexdigest()
 
 
-def _merge(merger, files, people, ceremony_docs, ceremony, job, settings) -> tuple[bytes, int]:
+def _merge(merger, files, people, ceremony_docs, ceremony, job, settings,
+           anchor: str = "") -> tuple[bytes, int]:
     options = job["options"]
     sources = {doc_id: merger.open(data) for doc_id, data in files.items()}
 
     plan = _layout(people, ceremony_docs, options, {k: len(v) for k, v in sources.items()})
     # The cover's own length moves every page number after it: lay it out once to count
     # its pages, then draw it with the final numbers.
-    draft = cover.draw(ceremony, job, settings, plan, offset=0)
-    merger.add(cover.draw(ceremony, job, settings, plan, offset=_cover_span(draft, options)))
+    draft = cover.draw(ceremony, job, settings, plan, offset=0, audit_anchor=anchor)
+    merger.add(cover.draw(ceremony, job, settings, plan, offset=_cover_span(draft, options),
+                          audit_anchor=anchor))
     merger.mark("Sampul dan daftar isi", 0)
     parent = None
     for entry in plan:

@@ -87,9 +87,12 @@ def _fit(text: str, width: float, size: float = 9.5) -> str:
     return text + "…"
 
 
-def draw(ceremony: dict, job: dict, settings: dict, plan: list[dict], *, offset: int) -> bytes:
+def draw(ceremony: dict, job: dict, settings: dict, plan: list[dict], *, offset: int,
+         audit_anchor: str = "") -> bytes:
     """The cover; `offset` is the number of pages it (with its duplex blank) takes, which
-    shifts every page number in the contents."""
+    shifts every page number in the contents. `audit_anchor` ("HASH:COUNT", the audit
+    log's head when the job was assembled) is printed small: a paper copy outside the
+    server that `pulang audit verify --anchor` can later hold the log to."""
     options = job["options"]
     sheet = _Sheet(f"Pekerjaan cetak #{job['id']}")
     office = settings["office"]
@@ -104,6 +107,8 @@ def draw(ceremony: dict, job: dict, settings: dict, plan: list[dict], *, offset:
     sheet.line(f"Penerima: {len(people)} orang · urutan menurut "
                f"{'nama' if options['order'] == 'name' else 'tujuan'} · cetak bolak-balik: "
                f"{'ya' if options['duplex'] else 'tidak'} · jumlah halaman: {total}")
+    if audit_anchor:
+        sheet.line(f"Jangkar log audit: {audit_anchor}", size=7)
     sheet.y -= 0.4 * cm
 
     sheet.row([(0, "Dokumen", "l"), (10 * cm, "Jumlah", "r"), (12.5 * cm, "Salinan", "r"),

@@ -101,7 +101,7 @@ def finish(runtime, db, job: dict, timings: dict) -> None:
     settings = runtime.settings
     with ThreadPoolExecutor(1) as ex:
         indexed = ex.submit(processes.run, processes.index, settings.db_path, settings.index_dir,
-                            printjobs.index_hold(job["id"]))
+                            printjobs.index_hold(job["id"]), settings.key_dir)
         path, pages, sha256 = assemble.assemble(runtime, db, job)
         indexed.result()
     timings["finish_s"] = time.perf_counter() - started

@@ -73,12 +73,15 @@ def stamp_all(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
     return [m for done in run_many([(stamp_each, (part,)) for part in parts]) for m in done]
 
 
-def index(db_path, index_dir, held: str) -> int:
+def index(db_path, index_dir, held: str, key_dir=None) -> int:
     """Drain what the index outbox holds for `held` (a print job's letters, with their
-    texts) into the archive's index in one commit: the name analysis is the cost."""
+    texts) into the archive's index in one commit: the name analysis is the cost.
+    `key_dir`: the archive's key folder (the blind NIK index's key)."""
+    from .. import keys
     db = database.connect(db_path)
     try:
-        with SearchIndex(index_dir) as search_index:
+        nik_key = keys.secret(key_dir or keys.folder_of(db), keys.NIK)
+        with SearchIndex(index_dir, nik_key=nik_key) as search_index:
             return indexing.drain(db, search_index, held=held)
     finally:
         db.close()

@@ -24,11 +24,24 @@ the service's does from the database's outbox (service/records/indexing.py); cal
 `flush()` before relying on them.
 Writers in several processes wait for each other; after LOCK_WAIT seconds a write raises
 IndexBusyError (a whoosh LockError).
+
+NIKs are a blind index (issue 10): the index holds HMAC(key, NIK), with the key from the
+archive's key folder, and a NIK typed in the search box is hashed the same way; letter
+text is stored and indexed without any 16-digit NIK. `archive_index(settings)` opens an
+archive's index with its key; `SearchIndex(folder)` without a key indexes no NIK.
+Deleting a case (anonymisation) rewrites the segments, so her stored fields leave the
+files on disk.
 """
 
 from ._analysis import name_key
 from ._index import IndexBusyError, IndexWriterThread, SearchIndex
 from ._model import CaseHit, IndexEntry, SearchResults
+
+
+def archive_index(settings) -> SearchIndex:
+    """The archive's index (settings.index_dir) with the blind-index key of its key folder."""
+    from .. import keys
+    return SearchIndex(settings.index_dir, nik_key=keys.secret(settings.key_dir, keys.NIK))
 
 __all__ = [
     "CaseHit",
@@ -37,5 +50,6 @@ __all__ = [
     "IndexWriterThread",
     "SearchIndex",
     "SearchResults",
+    "archive_index",
     "name_key",
 ]

@@ -29,7 +29,14 @@ from . import _highlight as hl
 from ._engine import Evaluator, Group, Snapshot, _TableCache
 from ._model import CaseHit, IndexEntry, SearchResults
 from ._query import filters, parse
-from ._schema import SCHEMA_VERSION, VERSION_FILE, build_schema, case_entry_of, to_document
+from ._schema import (
+    SCHEMA_VERSION,
+    VERSION_FILE,
+    blind_nik,
+    build_schema,
+    case_entry_of,
+    to_document,
+)
 
 log = logging.getLogger("service.search")
 
@@ -69,12 +76,12 @@ def _with_case_entries(entries: Iterable[IndexEntry]):
         yield case_entry_of(entry)
 
 
-def _dedupe(entries: Iterable[IndexEntry]) -> list[dict]:
+def _dedupe(entries: Iterable[IndexEntry], nik_key: bytes | None) -> list[dict]:
     """Whoosh documents for the entries, the last one winning for a repeated key (a
     writer does not see its own buffered documents when it updates)."""
     docs: dict[str, dict] = {}
     for entry in _with_case_entries(entries):
-        doc = to_document(entry)
+        doc = to_document(entry, nik_key)
         docs.pop(doc["key"], None)
         docs[doc["key"]] = doc
     return list(docs.values())
@@ -84,7 +91,10 @@ class SearchIndex:
     """The archive index in one folder. Safe to share between threads; several processes
     may open the same folder and write to it (writes wait for each other)."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, *, nik_key: bytes | None = None):
+        """`nik_key`: the blind-index key (service/keys.py); without one, NIKs are not
+        indexed at all and a NIK finds nothing."""
+        self._nik_key = nik_key
         self._dir = Path(index_dir)
         self._dir.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
@@ -173,9 +183,11 @@ class SearchIndex:
                 writer.delete_by_query(wq.NumericRange("case_id", int(case_id), int(case_id)))
             for doc_id in doc_ids:
                 writer.delete_by_term("key", f"d:{int(doc_id)}")
-            for doc in _dedupe(self._with_kept_text(entries)):
+            for doc in _dedupe(self._with_kept_text(entries), self._nik_key):
                 writer.update_document(**doc)
-            writer.commit()
+            # A case deleted (anonymised): rewrite the segments, so her stored name and
+            # letter text leave the files on disk, not only the index's view of them.
+            writer.commit(optimize=bool(case_ids))
 
     def _with_kept_text(self, entries: list[IndexEntry]) -> list[IndexEntry]:
         """Document entries without text take the text the index holds ("" if none)."""
@@ -200,7 +212,7 @@ class SearchIndex:
         """The case entry and every document entry of the case."""
         with self._writing() as writer:
             writer.delete_by_query(wq.NumericRange("case_id", int(case_id), int(case_id)))
-            writer.commit()
+            writer.commit(optimize=True)  # as in update(): gone from the files too
 
     def rebuild(self, entries: Iterable[IndexEntry]) -> int:
         """Replace the whole index with these entries; returns how many entries were
@@ -219,7 +231,7 @@ class SearchIndex:
             seen: set[str] = set()
             with self._writing(**kwargs) as writer:
                 for entry in _with_case_entries(chain(head, it)):
-                    doc = to_document(entry)
+                    doc = to_document(entry, self._nik_key)
                     if doc["key"] in seen:
                         raise ValueError("rebuild got the same entry key twice")
                     seen.add(doc["key"])
@@ -298,7 +310,8 @@ class SearchIndex:
             raise ValueError("page must be a whole number from 1")
         if not isinstance(pagelen, int) or not 1 <= pagelen <= MAX_PAGELEN:
             raise ValueError(f"pagelen must be from 1 to {MAX_PAGELEN}")
-        plan = parse(q) if q and q.strip() else None
+        plan = parse(q, nik_term=lambda digits: blind_nik(self._nik_key, digits)) \
+            if q and q.strip() else None
         flt = filters(facility=facility, kind=kind, date_from=date_from, date_to=date_to)
         snap = self._snapshot()
         ev = Evaluator(snap, plan, flt)
@@ -326,7 +339,7 @@ class SearchIndex:
                 "facility": hl.words(case.get("facility", ""), parsed.places),
                 "origin_region": hl.words(case.get("origin", ""), parsed.places),
                 "nik": hl.nik(parsed, group.entry is not None and any(
-                    group.entry in snap.term_docs("nik", d) for d in parsed.digits if len(d) == 16)),
+                    group.entry in snap.term_docs("nik", t) for t in parsed.nik_terms.values())),
             }
             for _, f in docs:
                 found["number"] = hl.exact(f.get("number", ""), parsed)

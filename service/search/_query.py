@@ -44,6 +44,7 @@ class ParsedQuery:
 
     tokens: list[str] = field(default_factory=list)     # lower-cased, punctuation stripped
     digits: set[str] = field(default_factory=set)
+    nik_terms: dict[str, str] = field(default_factory=dict)  # digits → their blind NIK term
     names: NameForms = field(default_factory=NameForms)
     places: set[str] = field(default_factory=set)
     text: set[str] = field(default_factory=set)
@@ -103,7 +104,7 @@ def _word_alts(word_text: str, parsed: ParsedQuery) -> list[Alt]:
     return alts
 
 
-def _units(tok: str, parsed: ParsedQuery) -> list[Unit]:
+def _units(tok: str, parsed: ParsedQuery, nik_term) -> list[Unit]:
     low = tok.lower().strip(_STRIP)
     if not low:
         return []
@@ -116,8 +117,11 @@ def _units(tok: str, parsed: ParsedQuery) -> list[Unit]:
     alts = [Alt(CASE, [("case_number", low, B_ID)]), Alt(DOC, [("number", low, B_ID)])]
     digits = low.replace(".", "").replace("-", "")
     if digits.isdigit():
-        alts.append(Alt(CASE, [("nik", digits, B_ID)]))
         parsed.digits.add(digits)
+        term = nik_term(digits)  # the index holds a keyed hash of each NIK, never the NIK
+        if term:
+            parsed.nik_terms[digits] = term
+            alts.append(Alt(CASE, [("nik", term, B_ID)]))
     name_word = words[0] if len(words) == 1 and not words[0].isdigit() else None
     if name_word:
         alts.extend(_name_alts(name_word, parsed.names))
@@ -129,10 +133,11 @@ def _joined(words: list[str], parsed: ParsedQuery) -> Unit:
     return Unit(_name_alts("".join(words), parsed.names, B_JOINED))
 
 
-def parse(q: str) -> Plan | None:
-    """The plan for a search box string (None if it has nothing to look for)."""
+def parse(q: str, nik_term=lambda digits: "") -> Plan | None:
+    """The plan for a search box string (None if it has nothing to look for). `nik_term`
+    turns a run of digits into the index's blind NIK term ("" to not look for a NIK)."""
     parsed = ParsedQuery()
-    units = [u for raw in q.split() for u in _units(raw, parsed)]
+    units = [u for raw in q.split() for u in _units(raw, parsed, nik_term)]
     if not units:
         return None
     joins: list[Unit | None] = []

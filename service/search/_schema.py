@@ -8,6 +8,9 @@ another version is recreated empty (it is derived data; the caller rebuilds it).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from datetime import date, datetime
 
 from whoosh.analysis import IDAnalyzer
@@ -17,7 +20,7 @@ from ..clock import OFFICE_TZ
 from . import _analysis as an
 from ._model import IndexEntry
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: blind NIK terms, no NIK in letter text (issue 10)
 VERSION_FILE = "pulang-search-schema"
 
 
@@ -41,7 +44,7 @@ def build_schema() -> Schema:
         name_norm=TEXT(analyzer=tokens, phrase=False),
         name_phon=TEXT(analyzer=tokens, phrase=False),
         name_pre=TEXT(analyzer=tokens, phrase=False),
-        nik=ID,                                                # not stored: shown masked only
+        nik=ID,                                                # a keyed hash: see blind_nik
         facility=ID(stored=True),                              # exact name, for the filter
         facility_words=TEXT(analyzer=words, phrase=False),
         origin=TEXT(analyzer=words, phrase=False, stored=True),
@@ -90,7 +93,25 @@ def case_entry_of(entry: IndexEntry) -> IndexEntry:
                       origin_region=entry.origin_region)
 
 
-def to_document(entry: IndexEntry) -> dict:
+# A NIK written in a letter (16 digits, alone): never stored or indexed as such.
+_NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+def blind_nik(key: bytes | None, digits: str) -> str:
+    """The index's term for a NIK: HMAC-SHA256 with the key from the key folder (a
+    "blind index"). Whoever reads the index files learns no NIK, and cannot test guesses
+    without the key (NIKs are structured: region, birth date, a 4-digit serial, so an
+    unkeyed hash would fall to a few billion tries). No key: no NIK term at all."""
+    if not key or not digits:
+        return ""
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def without_niks(text: str) -> str:
+    return _NIK_IN_TEXT.sub(" ", text)
+
+
+def to_document(entry: IndexEntry, nik_key: bytes | None = None) -> dict:
     """The Whoosh document for an entry. Raises TypeError on a malformed entry."""
     _check(entry)
     nik = "".join(ch for ch in entry.nik if ch.isdigit())
@@ -100,7 +121,7 @@ def to_document(entry: IndexEntry) -> dict:
         doc.update((k, v) for k, v in an.name_tokens(entry.full_name).items() if v)
         optional = {
             "case_number": entry.case_number,
-            "nik": nik,
+            "nik": blind_nik(nik_key, nik),
             "facility": entry.facility,
             "facility_words": entry.facility,
             "origin": entry.origin_region,
@@ -113,9 +134,11 @@ def to_document(entry: IndexEntry) -> dict:
         doc["number"] = entry.number
     if entry.text:
         # The case's own name and NIK are found through the case entry; leaving them out
-        # of the letter's terms keeps a common name's postings short.
-        doc["text"] = an.without_words(entry.text, an.name_words(entry.full_name), nik)
-        doc["_stored_text"] = entry.text
+        # of the letter's terms keeps a common name's postings short. No NIK of anyone
+        # (a roster lists many) is kept in the stored or the indexed text.
+        text = without_niks(entry.text)
+        doc["text"] = an.without_words(text, an.name_words(entry.full_name))
+        doc["_stored_text"] = text
     created = local_naive(entry.created_at)
     if created is not None:
         doc["created"] = created
