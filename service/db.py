@@ -21,6 +21,9 @@ def connect(path: Path) -> sqlite_utils.Database:
     with db.ensure_autocommit_on():
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free pages: an anonymised
+    # woman's name must not survive in the file (issue 10, item 6).
+    db.execute("PRAGMA secure_delete=ON")
     db.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoint; WAL makes this safe
     db.execute("PRAGMA busy_timeout=30000")
     return db
@@ -58,6 +61,15 @@ def after_commit(db: sqlite_utils.Database, hook) -> None:
     hooks = _after_commit(db)
     if hook not in hooks:
         hooks.append(hook)
+
+
+def forget_old_pages(db: sqlite_utils.Database) -> None:
+    """Copy the write-ahead log into the database and empty it, so old versions of
+    changed pages (an anonymised woman's row before the change) leave the -wal file too.
+    Best effort: a reader in the middle of a transaction keeps the log until it is done,
+    and the next checkpoint then does it."""
+    with db.ensure_autocommit_on():
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -404,5 +416,17 @@ def m009_key_fingerprints(db):
             name TEXT PRIMARY KEY,
             fingerprint TEXT NOT NULL
         );
+        """
+    )
+
+
+@migrations()
+def m010_forgotten_prints(db):
+    # Issue 10, item 6: a print result that held an anonymised woman is deleted; the job
+    # says so (result_removed: why, and when) instead of offering a file.
+    db.executescript(
+        """
+        ALTER TABLE print_jobs ADD COLUMN result_removed TEXT;
+        ALTER TABLE print_jobs ADD COLUMN result_removed_at TEXT;
         """
     )

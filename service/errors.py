@@ -52,3 +52,10 @@ class Forbidden(PulangError):
 
     status = 403
     code = "forbidden"
+
+
+class Gone(PulangError):
+    """It existed, and was removed on purpose (e.g. a print result after anonymisation)."""
+
+    status = 410
+    code = "gone"

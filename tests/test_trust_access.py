@@ -120,7 +120,7 @@ def test_the_table_as_documented(walk_app):
         roles = table[endpoint]
         print(f"{endpoint:40} {'public' if roles is None else ', '.join(sorted(roles))}")
     assert table["api.anonymise_case"] == {"admin", "supervisor"}
-    assert table["api.kept_receipt_pdf"] == {"admin", "auditor"}
+    assert table["api.kept_receipt_pdf"] == {"auditor"}
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from flask import g, jsonify, request
 
 from ..ceremonies import printer, printjobs, records
 from ..ceremonies.queue import queue_for
-from ..errors import Conflict
 from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
 from ..http.views import ceremony_view, job_options, job_view
@@ -109,10 +108,7 @@ def get_job(job_id):
 
 
 def _finished(db, job_id: int) -> dict:
-    job = printjobs.get(db, job_id)
-    if job["state"] != "done":
-        raise Conflict(f"the print job is {job['state']}, not done", fields={"state": job["state"]})
-    return job
+    return printjobs.result_of(db, job_id)
 
 
 @bp.get("/jobs/<int:job_id>/result")

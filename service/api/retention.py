@@ -31,8 +31,8 @@ def anonymise_case(case_id):
 
 
 @bp.get("/retention/documents/<int:doc_id>/pdf")
-@requires("audit.read")
+@requires("retention.read")
 def kept_receipt_pdf(doc_id):
-    doc = retention.kept_receipt(get_db(), doc_id)
+    doc = retention.kept_document(get_db(), doc_id)
     log("document.download", target_type="document", target_id=doc_id, detail={"kept": True})
     return letter_pdf(doc)

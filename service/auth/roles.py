@@ -23,6 +23,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Retention (issue 5): closing a case and, after the retention period, anonymising it.
     "case.close": frozenset({"admin", "supervisor"}),
     "case.anonymise": frozenset({"admin", "supervisor"}),
+    # Issue 10, item 6: what anonymising keeps for the auditors (her aid receipts, the
+    # rosters and reports that list her) is the auditor's alone: her name must be in
+    # nothing staff, a supervisor or an admin can download.
+    "retention.read": frozenset({"auditor"}),
 }
 
 

@@ -19,6 +19,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..records import indexing
 from ..records import validate as v
 from ..records.cases import get_case
+from ..records.retention import RESULT_REMOVED_NOTE
 from . import leases, records
 from ..records.kinds import CEREMONY_KINDS
 from ..records.kinds import DOCUMENT_KINDS as KINDS  # what a print job may print, in print order
@@ -132,6 +133,18 @@ def _plan(options: dict) -> tuple[list[dict], list[dict]]:
 
 
 _WEIGHT = {"release_report": 3, "aid_receipt": 2, "pledge": 1}
+
+
+def result_of(db, job_id) -> dict:
+    """A finished job whose merged PDF still exists; Conflict while it is not done, Gone
+    when its result was deleted (a woman in it was anonymised)."""
+    from ..errors import Gone
+    job = get(db, job_id)
+    if job.get("result_removed"):
+        raise Gone(RESULT_REMOVED_NOTE, fields={"result": job["result_removed"]})
+    if job["state"] != "done":
+        raise Conflict(f"the print job is {job['state']}, not done", fields={"state": job["state"]})
+    return job
 
 
 def get(db, job_id) -> dict:
@@ -314,11 +327,16 @@ def unfinished(db) -> list[dict]:
 
 
 def view(job: dict) -> dict:
-    """The API's view: ids and counts only."""
+    """The API's view: ids and counts only. A result deleted because a woman in it was
+    anonymised (records/retention.py) says so in `result_removed`."""
+    removed = job.get("result_removed")
     return {
         "id": job["id"], "ceremony_id": job["ceremony_id"], "state": job["state"],
         "done": job["done"], "total": job["total"], "error": job["error"],
-        "result_url": f"/api/v1/jobs/{job['id']}/result" if job["state"] == "done" else None,
+        "result_url": f"/api/v1/jobs/{job['id']}/result" if job["state"] == "done" and not removed
+        else None,
+        "result_removed": ({"reason": removed, "at": job.get("result_removed_at"),
+                            "message": RESULT_REMOVED_NOTE} if removed else None),
         "pages": job["pages"],
         "options": {k: job["options"][k] for k in ("kinds", "copies", "duplex", "order")},
         "created_at": job["created_at"], "started_at": job["started_at"],

@@ -10,6 +10,7 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
 from ..records import validate as v
 from ..records.formats import nik_mask
+from ..records.kinds import LISTS_ANONYMISED
 
 MAX_CASES = 500  # a ceremony releases 13 to 70 women; this only stops runaway requests
 _DETAILS = ("title", "date", "place", "officials")
@@ -202,11 +203,13 @@ def aid_totals(db, ceremony_id: int) -> dict[int, int]:
 
 
 def documents(db, ceremony_id: int) -> list[dict]:
-    """The ceremony's own documents (rosters, reports; not the women's letters), newest first."""
+    """The ceremony's own documents (rosters, reports; not the women's letters), newest
+    first; not those listing an anonymised woman (kept for the auditors)."""
     return list(db.query(
         "SELECT documents.* FROM ceremony_documents JOIN listed_documents AS documents "
         "ON documents.id = ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? "
-        "AND ceremony_documents.case_id IS NULL ORDER BY documents.id DESC", [ceremony_id]))
+        f"AND ceremony_documents.case_id IS NULL AND NOT {LISTS_ANONYMISED} "
+        "ORDER BY documents.id DESC", [ceremony_id]))
 
 
 def listing(db, limit: int = 100) -> list[dict]:

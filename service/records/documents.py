@@ -6,30 +6,41 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
 from . import indexing
 from . import validate as v
-from .kinds import LISTED
+from .kinds import LISTED, LISTS_ANONYMISED
 
 
 def get_document(db, doc_id, *, include_failed: bool = False) -> dict:
+    """A document anyone with document.read may open: not one of an anonymised case, nor
+    a roster or report that lists an anonymised woman (those are the auditors',
+    retention.kept_document)."""
     rows = list(db.query(
         "SELECT documents.* FROM documents LEFT JOIN cases ON cases.id = documents.case_id "
-        "WHERE documents.id = ? AND (cases.id IS NULL OR cases.status != 'anonymised')",
-        [doc_id]))
+        "WHERE documents.id = ? AND (cases.id IS NULL OR cases.status != 'anonymised') "
+        f"AND NOT {LISTS_ANONYMISED}", [doc_id]))
     if not rows or (rows[0]["status"] not in LISTED and not include_failed):
         raise NotFound("no such document")
     return rows[0]
 
 
 def case_documents(db, case_id: int) -> list[dict]:
-    """The case's own letters and the ceremony documents (roster, report) listing her."""
+    """The case's own letters and the ceremony documents (roster, report) listing her,
+    but not those that list an anonymised woman too (kept for the auditors)."""
     return list(db.query(
-        "SELECT * FROM listed_documents WHERE case_id = ? OR id IN "
-        "(SELECT document_id FROM document_cases WHERE case_id = ?) ORDER BY id DESC",
-        [case_id, case_id]))
+        "SELECT * FROM listed_documents AS documents WHERE (case_id = ? OR id IN "
+        "(SELECT document_id FROM document_cases WHERE case_id = ?)) "
+        f"AND NOT {LISTS_ANONYMISED} ORDER BY id DESC", [case_id, case_id]))
 
 
 def by_token(db, token: str) -> dict | None:
+    """The document a QR code names. One destroyed by retention comes back with status
+    'destroyed' and no hash: it is no longer valid (before issue 10 it still said so)."""
     rows = list(db.query("SELECT * FROM listed_documents WHERE token = ?", [token]))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    doc = rows[0]
+    if doc["destroyed_at"]:
+        doc = dict(doc, status="destroyed", sha256=None)
+    return doc
 
 
 def successor(db, doc_id: int) -> tuple | None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from .. import faults
 from ..db import after_commit, write_transaction
 from ..search import IndexEntry
+from .kinds import LISTS_ANONYMISED
 
 BATCH = 2000  # rows per index commit
 _listeners: dict[str, Callable] = {}  # database path → what to call after its commits
@@ -34,10 +35,12 @@ _listeners: dict[str, Callable] = {}  # database path → what to call after its
 CASES = ("SELECT cases.*, facilities.name AS facility FROM cases JOIN facilities "
          "ON facilities.id = cases.facility_id WHERE cases.status != 'anonymised'")
 # Listed documents the index should hold: not destroyed by retention, not of an
-# anonymised case (her kept receipts stay out of search).
+# anonymised case (her kept receipts stay out of search), not a roster or report that
+# lists an anonymised woman (kept for the auditors too: retention.LISTS_ANONYMISED).
 DOCUMENTS = ("SELECT documents.* FROM listed_documents AS documents LEFT JOIN cases "
              "ON cases.id = documents.case_id WHERE documents.destroyed_at IS NULL "
-             "AND (cases.id IS NULL OR cases.status != 'anonymised')")
+             "AND (cases.id IS NULL OR cases.status != 'anonymised') "
+             f"AND NOT {LISTS_ANONYMISED}")
 
 
 def queue(db, *, cases: Iterable[int] = (), documents: Iterable[int] = (),
@@ -187,13 +190,7 @@ def index_entry(case: dict | None, doc: dict | None, text: str | None = "") -> I
 
 
 def document_entry(db, doc: dict, case: dict | None, text: str | None) -> IndexEntry:
-    """A document's entry. A roster or ceremony report lists several women; once one of
-    them is anonymised, its text leaves the index (the PDF, kept for the auditors, still
-    names her) and the document stays findable by number. `text` None keeps the text
-    the index holds."""
-    if doc["case_id"] is None and db.execute(
-            "SELECT 1 FROM document_cases JOIN cases ON cases.id = document_cases.case_id "
-            "WHERE document_cases.document_id = ? AND cases.status = 'anonymised'",
-            [doc["id"]]).fetchone():
-        text = ""
+    """A document's entry (`text` None keeps the text the index holds). A roster or
+    ceremony report that lists an anonymised woman is not among the searchable
+    documents at all (DOCUMENTS)."""
     return index_entry(case, doc, text)

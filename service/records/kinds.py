@@ -38,8 +38,17 @@ AID_KINDS = {
 # 'failed', which keeps a number whose letter was never made on record.
 LISTED = ("valid", "void", "superseded")
 
+# A ceremony document (roster, report) that lists an anonymised woman: kept for the
+# auditors like her receipts (records/retention.py), out of search and every list. SQL
+# over a table or view aliased `documents`.
+LISTS_ANONYMISED = (
+    "EXISTS (SELECT 1 FROM document_cases JOIN cases AS listed ON listed.id = document_cases.case_id "
+    "WHERE document_cases.document_id = documents.id AND listed.status = 'anonymised')")
+
 STATUS_LABELS = {
     "valid": N_("Sah"),
     "void": N_("Dibatalkan"),
     "superseded": N_("Diganti"),
+    # Not a row's status: what the verification page says of a letter retention destroyed.
+    "destroyed": N_("Dimusnahkan sesuai kebijakan retensi"),
 }

@@ -16,7 +16,7 @@
       error.textContent = job.error;
       error.hidden = false;
     }
-    if (job.state === "done") {
+    if (job.state === "done" && job.result_url) {
       document.getElementById("job-download").href = job.result_url;
       document.getElementById("job-result").hidden = false;
     }

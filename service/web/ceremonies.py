@@ -123,7 +123,7 @@ def job(job_id):
 def progress(job_id):
     """What the progress bar polls (ids and counts only)."""
     found = job_view(printjobs.get(get_db(), job_id))
-    found["result_url"] = url_for("ceremonies.result", job_id=job_id) if found["state"] == "done" else None
+    found["result_url"] = url_for("ceremonies.result", job_id=job_id) if found["result_url"] else None
     return jsonify(found)
 
 
@@ -131,6 +131,9 @@ def progress(job_id):
 @requires("document.read")
 def result(job_id):
     found = printjobs.get(get_db(), job_id)
+    if found["result_removed"]:
+        flash(_("Hasil cetakan ini dihapus karena anonimisasi."), "info")
+        return redirect(url_for("ceremonies.job", job_id=job_id))
     if found["state"] != "done":
         flash(_("Cetakan belum selesai."), "warning")
         return redirect(url_for("ceremonies.job", job_id=job_id))
