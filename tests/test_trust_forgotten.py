@@ -27,7 +27,7 @@ NAME, NIK = "Mirnawati Kusumadewi", "3578046908930002"
 SECRETS = (NAME, "Mirnawati", "Kusumadewi", "MIRNAWATI", "KUSUMADEWI", NIK, NIK[:12], NIK[4:])
 OTHERS = ("Sulastri Ningsih", "Wartini Lestari")
 PARAMS = ("case_id", "doc_id", "job_id", "ceremony_id", "user_id", "token_id", "report_id",
-          "kind", "version", "what", "fmt", "token", "filename")
+          "kind", "version", "what", "fmt", "token", "filename", "sha256")
 
 
 def _leaks(text: str) -> list[str]:
@@ -161,6 +161,9 @@ def _ids(db, app) -> dict[str, list]:
         "version": sorted(set(one("SELECT version FROM templates"))),
         "what": list(exports.LISTS), "fmt": list(exports.FORMATS),
         "token": one("SELECT token FROM documents"), "filename": ["pulang.css"],
+        "sha256": one("SELECT sha256 FROM documents WHERE sha256 IS NOT NULL UNION "
+                      "SELECT sha256 FROM templates UNION SELECT sha256 FROM print_jobs "
+                      "WHERE sha256 IS NOT NULL"),
     }
 
 
