@@ -1,5 +1,6 @@
 """One `soffice --convert-to` per document: slow (a cold start each time) but needs nothing
-running. For scripts and tests; the service uses the pool."""
+running. For scripts and tests; the service uses the pool. Like the pool's workers, it
+runs with the profile settings and in the network namespace of isolation.py."""
 
 import fcntl
 import json
@@ -18,6 +19,7 @@ from . import (
     looks_like_pdf,
     pdf_filter_data,
 )
+from .isolation import network_prefix, write_profile_settings
 
 
 def _group(pgid: int) -> list[tuple[int, int, str]]:
@@ -97,7 +99,9 @@ def convert_cli(docx: Path, pdf: Path, *, timeout: float = 120, bookmarks: bool 
             fcntl.flock(lock, fcntl.LOCK_EX)
             # A killed soffice leaves its lock file; we hold the only right to use it now.
             (profile / ".lock").unlink(missing_ok=True)
-            cmd = [soffice_path(), "--headless", "--norestore", "--nologo", "--nodefault",
+            write_profile_settings(profile)
+            cmd = [*network_prefix(), soffice_path(), "--headless", "--norestore", "--nologo",
+                   "--nodefault",
                    f"-env:UserInstallation={profile.as_uri()}",
                    "--convert-to", f"pdf:writer_pdf_Export:{_filter_json(bookmarks)}",
                    "--outdir", outdir, str(docx)]

@@ -4,8 +4,15 @@ process group, converting one document at a time.
 A worker that passes its timeout is killed, group and all, and restarted in the background,
 so the caller hears about it at once. A worker that crashed is restarted and the conversion
 tried once more. Linux only: workers' process groups are watched through /proc.
+
+The pool talks to each worker over a unix socket in a folder of its own (0700, under the
+system's temporary folder: a unix socket's path must stay under 108 bytes, and an
+archive's path need not), and each worker runs in a network namespace of its own where
+it can (isolation.py): no other local user or process can reach a converter, and a
+converter can reach nothing (issue 10, items 3 and 9).
 """
 
+import http.client
 import logging
 import math
 import os
@@ -15,13 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xmlrpc.client
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from unoserver.client import UnoClient
 
 from . import (
     ConversionError,
@@ -32,6 +38,7 @@ from . import (
     pdf_filter_data,
 )
 from .cli import kill_process_group, soffice_path
+from .isolation import WORKER_MAIN, network_prefix, write_profile_settings
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +46,36 @@ STARTUP_TIMEOUT = 60  # a cold soffice starts in about 1.5 s, much slower under 
 REVIVE_AFTER = 30  # seconds before a pool whose workers all failed tries starting them again
 
 
-# Run by path; -P keeps this folder (cli.py, pool.py) off the worker's sys.path.
-_WORKER_MAIN = str(Path(__file__).with_name("worker_main.py"))
+UNO_PORT = "2002"  # inside a worker's own network namespace, every worker may use it
 
 
-class _Client(UnoClient):
-    # UnoClient retries a refused connection 5 times, 10 s apart. Here a refused connection
-    # means the worker died, which the pool handles at once.
-    def _connect(self, proxy, retries=1, sleep=0):
-        return super()._connect(proxy, retries=1, sleep=0)
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float | None):
+        super().__init__("converter", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if self.timeout is not None:
+            self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
 
 
-class _TimeoutTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout: float):
+class _UnixTransport(xmlrpc.client.Transport):
+    """XML-RPC over the worker's unix socket (`timeout` None: wait as long as it takes;
+    the watchdog ends a call that hangs by killing the worker)."""
+
+    def __init__(self, path: Path, timeout: float | None = None):
         super().__init__()
-        self._timeout = timeout
+        self._path, self._timeout = str(path), timeout
 
     def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
+        return _UnixConnection(self._path, self._timeout)
+
+
+def _proxy(path: Path, timeout: float | None = None) -> xmlrpc.client.ServerProxy:
+    return xmlrpc.client.ServerProxy("http://converter", transport=_UnixTransport(path, timeout),
+                                     allow_none=True)
 
 
 class _Died(Exception):
@@ -92,12 +109,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 class _Worker:
-    def __init__(self, index: int, work_dir: Path):
+    def __init__(self, index: int, work_dir: Path, socket_dir: Path):
         self.index = index
         self.dir = work_dir / f"worker-{index}"
+        self.socket = socket_dir / f"worker-{index}.sock"
         self.proc: subprocess.Popen | None = None
-        self.ports: list[int] = []
-        self.client: _Client | None = None
+        self.ports: list[int] = []  # its UNO port, when it shares the service's network
         self.conversions = 0
         self.state = "stopped"  # stopped | starting | idle | busy | dead; the pool's lock guards it
         self.closed = False
@@ -113,11 +130,18 @@ class _Worker:
             for sub in ("profile", "tmp"):
                 shutil.rmtree(self.dir / sub, ignore_errors=True)
                 (self.dir / sub).mkdir(parents=True)
-            self.ports = _reserve_ports(2)
-            port, uno_port = map(str, self.ports)
-            cmd = [sys.executable, "-P", _WORKER_MAIN, "--interface", "127.0.0.1",
-                   "--port", port, "--uno-port", uno_port, "--executable", soffice_path(),
-                   "--user-installation", str(self.dir / "profile"),
+            write_profile_settings(self.dir / "profile")
+            prefix = network_prefix()
+            if prefix:  # its own network: the same port in every worker, reachable by none
+                uno_port, private = UNO_PORT, ["--private-network"]
+            else:
+                self.ports = _reserve_ports(1)
+                uno_port, private = str(self.ports[0]), []
+            self.socket.unlink(missing_ok=True)
+            # Run by path; -P keeps this folder (cli.py, pool.py) off the worker's sys.path.
+            cmd = [*prefix, sys.executable, "-P", WORKER_MAIN, "--interface", "127.0.0.1",
+                   "--socket", str(self.socket), "--uno-port", uno_port, *private,
+                   "--executable", soffice_path(), "--user-installation", str(self.dir / "profile"),
                    "--temp-dir", str(self.dir / "tmp")]
             env = {**os.environ, "TMPDIR": str(self.dir / "tmp")}  # soffice's scratch, wiped above
             with open(self.dir / "unoserver.log", "wb") as out:
@@ -125,7 +149,6 @@ class _Worker:
                 self.proc = proc = subprocess.Popen(
                     cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     env=env, cwd=self.dir, start_new_session=True)
-            self.client = _Client("127.0.0.1", port, host_location="local")
             self.conversions = 0
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self.ping(proc, timeout=5):
@@ -143,8 +166,7 @@ class _Worker:
         if proc is None or proc.poll() is not None:
             return False
         try:
-            url = f"http://127.0.0.1:{self.ports[0]}"  # ports empty if close() got here first
-            with xmlrpc.client.ServerProxy(url, transport=_TimeoutTransport(timeout)) as server:
+            with _proxy(self.socket, timeout) as server:
                 server.info()
             return True
         except Exception:
@@ -162,8 +184,11 @@ class _Worker:
         timer = threading.Timer(timeout, watchdog)
         timer.start()
         try:
-            self.client.convert(inpath=str(docx), outpath=str(out), convert_to="pdf",
-                                filtername="writer_pdf_Export", filter_options=options)
+            with _proxy(self.socket) as server:
+                # unoserver's convert(inpath, indata, outpath, convert_to, filtername,
+                # filter_options, update_index, infiltername, password)
+                server.convert(str(docx), None, str(out), "pdf", "writer_pdf_Export", options,
+                               True, None, None)
         except Exception as e:
             if fired.is_set():
                 raise ConversionTimeout(
@@ -208,7 +233,9 @@ class ConverterPool:
         self.timeout = timeout
         self.recycle_after = recycle_after
         self.max_waiting = 4 * size if max_waiting is None else max_waiting
-        self._workers = [_Worker(i, self.work_dir) for i in range(size)]
+        # The workers' sockets: a folder only this user may enter (mkdtemp makes it 0700).
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="pulang-converters-"))
+        self._workers = [_Worker(i, self.work_dir, self.socket_dir) for i in range(size)]
         self._idle: list[_Worker] = []
         self._cond = threading.Condition()
         self._waiting = self._conversions = self._restarts = 0
@@ -309,6 +336,7 @@ class ConverterPool:
                 w._stop()
         for t in list(self._threads):
             t.join()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def stats(self) -> dict:
         with self._cond:
