@@ -16,16 +16,20 @@ from service.cli import main
 
 PUBLIC = {"static", "auth.login", "public.verify", "public.healthz"}
 SIGNED_IN_ONLY = {"auth.logout", "auth.language"}  # any signed-in user, no permission
+WORKER = "worker token"  # print workers' routes: no user's role opens them (api/workers.py)
 # Run last, in this order: they change what the other requests rely on.
 LAST = ("void", "close", "anonymise", "revoke", "active", "password", "role", "logout")
 
 
-def access_table(app) -> dict[str, frozenset[str] | None]:
-    """endpoint -> roles allowed (None: public). The one table the walk checks against."""
+def access_table(app) -> dict[str, frozenset[str] | str | None]:
+    """endpoint -> roles allowed (None: public; WORKER: a worker token, no role). The one
+    table the walk checks against."""
     table = {}
     for endpoint, view in app.view_functions.items():
         if endpoint in PUBLIC:
             table[endpoint] = None
+        elif getattr(view, "worker_token_only", False):
+            table[endpoint] = WORKER
         elif endpoint in SIGNED_IN_ONLY:
             table[endpoint] = frozenset(ROLES)
         else:
@@ -97,6 +101,8 @@ def test_every_route_with_every_role_matches_the_table(who, walk_app, make_user,
         allowed = table[rule.endpoint]
         if allowed is None:
             assert status not in (401, 403), where
+        elif allowed == WORKER:
+            assert status == 401, where  # a user's session or API token opens none of them
         elif who == "anonymous":
             if api:
                 assert status == 401, where
@@ -118,9 +124,11 @@ def test_the_table_as_documented(walk_app):
     table = access_table(walk_app)
     for endpoint in sorted(table):
         roles = table[endpoint]
-        print(f"{endpoint:40} {'public' if roles is None else ', '.join(sorted(roles))}")
+        shown = "public" if roles is None else roles if roles == WORKER else ", ".join(sorted(roles))
+        print(f"{endpoint:40} {shown}")
     assert table["api.anonymise_case"] == {"admin", "supervisor"}
     assert table["api.kept_receipt_pdf"] == {"auditor"}
+    assert table["api.claim_chunk"] == WORKER
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -76,6 +76,12 @@ def base_archive(tmp_path_factory, converter_pool):
     return archive, ids
 
 
+def _copy_archive(source, archive):
+    """The archive and its key folder beside it, as an office would move them together."""
+    shutil.copytree(source, archive)
+    shutil.copytree(source.parent / "keys", archive.parent / "keys")
+
+
 def _doctor(archive, *args):
     return CliRunner().invoke(main, ["doctor", *args], env={"PULANG_ARCHIVE": str(archive)},
                               catch_exceptions=False)
@@ -123,7 +129,7 @@ def _seqs(db):
 def test_kill_at_each_step_loses_nothing_and_doctor_repairs(point, base_archive, tmp_path,
                                                              converter_pool):
     archive = tmp_path / "archive"
-    shutil.copytree(base_archive[0], archive)
+    _copy_archive(base_archive[0], archive)
     case_id = base_archive[1][0]
     db = database.connect(archive / "pulang.db")
     before = _saved(db)
@@ -179,7 +185,7 @@ def test_kill_at_each_step_loses_nothing_and_doctor_repairs(point, base_archive,
 @pytest.mark.parametrize("damage", ["edited", "deleted"])
 def test_a_damaged_pdf_is_an_alarm_never_repaired(damage, base_archive, tmp_path):
     archive = tmp_path / "archive"
-    shutil.copytree(base_archive[0], archive)
+    _copy_archive(base_archive[0], archive)
     db = database.connect(archive / "pulang.db")
     row = next(db.query("SELECT id, path FROM documents WHERE status = 'valid' ORDER BY id LIMIT 1"))
     db.close()
