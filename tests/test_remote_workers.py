@@ -63,24 +63,36 @@ class HiddenArchiveWorker(Worker):
     """`pulang worker --server` in a mount namespace where `hidden` (the server's folder)
     is an empty tmpfs: the archive's path does not exist for it."""
 
-    def __init__(self, folder: Path, name: str, hidden: Path, server: str, **env):
+    def __init__(self, folder: Path, name: str, hidden: Path, server: str, propagation: str, **env):
         super().__init__(folder, name, **env)
-        self.hidden, self.server = hidden, server
+        self.hidden, self.server, self.propagation = hidden, server, propagation
 
     def start(self):
         self._out = open(self.log, "ab")
         script = 'mount -t tmpfs -o size=1m,mode=700 hidden "$1" && exec "$2" worker --server "$3"'
         self.proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+            ["unshare", "--mount", "--propagation", self.propagation, "sh", "-c", script, "sh",
              str(self.hidden), PULANG, self.server],
             env=self.env, stdout=self._out, stderr=subprocess.STDOUT)
         return self
 
 
-def _can_hide_folders() -> bool:
-    return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-         "mount -t tmpfs hidden /mnt"], capture_output=True).returncode == 0
+def _propagation(probe: Path) -> str | None:
+    """How to make a mount namespace whose mounts stay in it: `private` (unshare makes
+    every mount private; "/" must be a mount point, which it is not in a chroot such as
+    ../shared/tools/fresh-check's), else `unchanged` where no mount is shared anyway.
+    None where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    if shutil.which("unshare") is None:
+        return None
+    probe.mkdir()
+    for propagation in ("private", "unchanged"):
+        if propagation == "unchanged" and " shared:" in Path("/proc/self/mountinfo").read_text():
+            continue  # a mount in the new namespace would show outside it too
+        if subprocess.run(["unshare", "--mount", "--propagation", propagation, "sh", "-c",
+                           'mount -t tmpfs hidden "$1"', "sh", str(probe)],
+                          capture_output=True).returncode == 0:
+            return propagation
+    return None
 
 
 def _files(folder: Path) -> list[str]:
@@ -88,7 +100,8 @@ def _files(folder: Path) -> list[str]:
 
 
 def test_two_workers_without_the_archive_make_a_100_case_job(tmp_path, redis_url):  # noqa: F811
-    if not _can_hide_folders():
+    propagation = _propagation(tmp_path / "probe")
+    if propagation is None:
         pytest.skip("needs unshare --mount (root, or CAP_SYS_ADMIN) to hide the archive")
     import redis
 
@@ -114,7 +127,7 @@ def test_two_workers_without_the_archive_make_a_100_case_job(tmp_path, redis_url
         ceremony = make_ceremony(http, headers, cases)
         env = {"PULANG_QUEUE_URL": redis_url, "PULANG_POOL_SIZE": "1", "PULANG_JOB_WORKERS": "2",
                "PULANG_WORKER_TOKEN": token}
-        workers = [HiddenArchiveWorker(folder, folder.name, server_dir, base, **env)
+        workers = [HiddenArchiveWorker(folder, folder.name, server_dir, base, propagation, **env)
                    for folder in folders]
         db = database.connect(archive / "pulang.db")
         try:
