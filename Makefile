@@ -5,10 +5,12 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 
 # What the service needs: LibreOffice Writer without a GUI, its Python bridge (the venv is
-# made from the system Python to see it), and fonts metric-compatible with Times New Roman,
-# Arial and Calibri so letters lay out as they do in Word.
+# made from the system Python to see it), fonts metric-compatible with Times New Roman,
+# Arial and Calibri so letters lay out as they do in Word, and zbar's library (pyzbar
+# reads scanned pages' QR codes with it when zxing-cpp could not).
 RUN_PKGS := python3 python3-venv python3-uno libreoffice-writer-nogui \
-	fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea fonts-dejavu-core
+	fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea fonts-dejavu-core \
+	libzbar0
 # What the tests need besides: pdftotext/pdftoppm, a QR reader, the browser and its
 # driver, and Redis for the multi-worker print-queue test.
 TEST_PKGS := poppler-utils qpdf zbar-tools chromium chromium-driver redis-server

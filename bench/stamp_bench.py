@@ -123,12 +123,12 @@ def with_pypdf(pdf: bytes, i: int) -> bytes:
         s.set_data(data)
         return writer._add_object(s.flate_encode())  # pypdf has no public "add an object"
 
-    qr_ref = new_stream(qr.dict, qr.data)
     opener = new_stream(DictionaryObject(), b"q\n")
-    for page, g, ov_page in zip(pages, geoms, overlay.pages):
+    for i, (page, g, ov_page) in enumerate(zip(pages, geoms, overlay.pages), start=1):
         res = ov_page["/Resources"].clone(writer)
         xobjects = DictionaryObject(res.get("/XObject", {}))
-        xobjects[NameObject(stamp._QR_NAME)] = qr_ref
+        qr_i = qr(i)
+        xobjects[NameObject(stamp._QR_NAME)] = new_stream(qr_i.dict, qr_i.data)
         res[NameObject("/XObject")] = xobjects
         form = new_stream(stamp._form_dict((0, 0, g.width, g.height), writer._add_object(res)),
                           ov_page.get_contents().get_data())

@@ -430,3 +430,55 @@ def m010_forgotten_prints(db):
         ALTER TABLE print_jobs ADD COLUMN result_removed_at TEXT;
         """
     )
+
+
+@migrations()
+def m011_scans(db):
+    # Issue 13: the signed paper comes back. An upload of scanned pages (`scans`, read by
+    # a background task) and each page of it (`scan_pages`): attached to a document's
+    # page as its signed copy, in the review tray, discarded, a repeat of a page already
+    # on file (stored once), or skipped (a print job's cover sheet). A document's
+    # signed_at is set in the transaction that attaches the last of its pages.
+    db.executescript(
+        """
+        ALTER TABLE documents ADD COLUMN signed_at TEXT;
+        CREATE TABLE scans (
+            id INTEGER PRIMARY KEY,
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'running', 'done', 'failed')),
+            files INTEGER NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,  -- pages received, counted at upload
+            done INTEGER NOT NULL DEFAULT 0,   -- pages read so far
+            error TEXT,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE scan_pages (
+            id INTEGER PRIMARY KEY,
+            scan_id INTEGER NOT NULL REFERENCES scans(id),
+            position INTEGER NOT NULL,         -- from 1, over the upload in the order received
+            fingerprint TEXT NOT NULL,         -- sha256 of the page's pixels as read
+            state TEXT NOT NULL
+                CHECK (state IN ('attached', 'tray', 'discarded', 'repeat', 'skipped')),
+            reason TEXT,                       -- why it is not attached (a code)
+            document_id INTEGER REFERENCES documents(id),
+            page INTEGER,                      -- the document's page it is the signed copy of
+            same_as INTEGER REFERENCES scan_pages(id),  -- a repeat: the page on file
+            path TEXT,                         -- the stored one-page PDF, by id
+            sha256 TEXT,
+            attached_by INTEGER REFERENCES users(id),   -- NULL: matched by its code
+            attached_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (scan_id, position)
+        );
+        -- One signed copy per page of a document.
+        CREATE UNIQUE INDEX scan_pages_signed ON scan_pages(document_id, page)
+            WHERE state = 'attached';
+        CREATE INDEX scan_pages_fingerprint ON scan_pages(fingerprint);
+        CREATE INDEX scan_pages_state ON scan_pages(state, id);
+        """
+    )

@@ -48,11 +48,18 @@ def run(settings) -> None:
 
 def _start_jobs(runtime):
     """The print-job consumer (none when PULANG_JOB_WORKERS=0: print workers elsewhere
-    make the letters) and the keeper, which assembles what workers returned and queues
-    again what a dead worker held."""
+    make the letters), the keeper, which assembles what workers returned and queues
+    again what a dead worker held, and the one-thread consumer that reads uploaded scans
+    (they need the archive: never a print worker's)."""
     from .ceremonies.keeper import Keeper
     from .ceremonies.queue import consumer, queue_for, workers_for
     from .letters import processes
+    from .scans.queue import scan_queue_for
+    db = runtime.db()
+    try:
+        scans = consumer(scan_queue_for(runtime), db, embedded=True, workers=1)
+    finally:
+        db.close()
     queue = queue_for(runtime)
     workers = workers_for(runtime.settings, runtime.settings.pool_size)
     jobs = None
@@ -65,13 +72,14 @@ def _start_jobs(runtime):
     else:
         log.info("print jobs are left to print workers (PULANG_JOB_WORKERS=0)")
     processes.run(processes.warm)  # the stamping processes, before the first print job
-    return jobs, Keeper(runtime, queue).start()
+    return jobs, Keeper(runtime, queue).start(), scans
 
 
 def _stop_jobs(started) -> None:
     from .ceremonies.runner import STOPPING
-    jobs, keeper = started
+    jobs, keeper, scans = started
     STOPPING.set()  # a chunk cut short by the pool closing is resumed, not failed
     keeper.stop()
     if jobs is not None:
         jobs.stop(graceful=False)
+    scans.stop(graceful=False)  # an upload cut short is read on from its next page

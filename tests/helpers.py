@@ -111,6 +111,18 @@ def job_consumer(runtime, db, workers: int = 3):
         c.stop(graceful=True)
 
 
+@contextlib.contextmanager
+def scan_consumer(runtime, db):
+    """The one-thread consumer that reads uploaded scans, as `pulang serve` runs one."""
+    from service.ceremonies.queue import consumer
+    from service.scans.queue import scan_queue_for
+    c = consumer(scan_queue_for(runtime), db, workers=1, embedded=True)
+    try:
+        yield c
+    finally:
+        c.stop(graceful=True)
+
+
 # -- processes ---------------------------------------------------------------------------
 
 class Proc(NamedTuple):

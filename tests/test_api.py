@@ -66,16 +66,19 @@ def test_receipt_amounts_in_figures_and_words(client, staff, case):
 def test_qr_leads_to_a_page_without_name_or_nik(client, staff, case):
     doc, data = _generate(client, staff, case["id"], "pledge")
     [payload] = qr_payloads(data)
-    assert payload == doc["verify_url"]
-    assert re.fullmatch(r"http://pulang\.test/v/[A-Za-z0-9_-]{20,}", payload)
+    assert payload == doc["verify_url"] + "/1"  # each page's QR names its page (issue 13)
+    assert re.fullmatch(r"http://pulang\.test/v/[A-Za-z0-9_-]{20,}/1", payload)
     page = client.get(payload.replace("http://pulang.test", ""))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert doc["number"] in html and doc["sha256"] in html
     for secret in ("Siti", "Aminah", NIK, NIK[-4:] + "0"):
         assert secret not in html
-    as_json = client.get(payload.replace("http://pulang.test", ""), headers={"Accept": "application/json"}).json
+    as_json = client.get(doc["verify_url"].replace("http://pulang.test", ""),
+                         headers={"Accept": "application/json"}).json
     assert set(as_json) == {"kind", "kind_label", "number", "date", "office", "status", "sha256"}
+    of_page = client.get(payload.replace("http://pulang.test", ""), headers={"Accept": "application/json"}).json
+    assert of_page == {**as_json, "page": 1, "pages": doc["pages"]}
 
 
 def test_regenerating_supersedes_and_void_watermarks(client, staff, make_user, case):

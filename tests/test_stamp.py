@@ -202,8 +202,8 @@ def test_three_reportlab_pages_carry_number_and_page_numbers(tmp_path):
         assert f"Hal. {i}/3" in page
         assert "Pindai untuk verifikasi" in page
     assert "Demikian surat pernyataan ini saya buat dengan sebenarnya." in text
-    assert decode_qr(out, tmp_path, page=1) == [URL]
-    assert decode_qr(out, tmp_path, page=3) == [URL]
+    assert decode_qr(out, tmp_path, page=1) == [f"{URL}/1"]
+    assert decode_qr(out, tmp_path, page=3) == [f"{URL}/3"]
 
 
 def test_one_reportlab_page(tmp_path):
@@ -213,7 +213,7 @@ def test_one_reportlab_page(tmp_path):
     assert_valid(out, 1, src)
     text = words(pdftotext(out))
     assert f"No.: {NUMBER}" in text and "Hal. 1/1" in text
-    assert decode_qr(out, tmp_path) == [URL]
+    assert decode_qr(out, tmp_path) == [f"{URL}/1"]
 
 
 def test_stamp_sits_in_the_bottom_band(tmp_path):
@@ -237,7 +237,7 @@ def test_libreoffice_pdfa_one_page(lo_pdfs, tmp_path):
     text = words(pdftotext(out))
     assert words(pdftotext(src)) in text  # the original text layer, whole and in order
     assert f"Nomor: {NUMBER}" in text and "Hal. 1/1" in text
-    assert decode_qr(out, tmp_path) == [URL]
+    assert decode_qr(out, tmp_path) == [f"{URL}/1"]
     # Still what LibreOffice made: header, PDF/A identification, output intent, metadata.
     r_src, r_out = PdfReader(io.BytesIO(src)), PdfReader(io.BytesIO(out))
     assert out[:8] == src[:8]
@@ -261,7 +261,7 @@ def test_libreoffice_pdfa_three_pages(lo_pdfs, tmp_path):
         assert f"Lembar {i} dari 3" in page
         assert f"Nomor: {NUMBER}" in page and f"Hal. {i}/3" in page
     assert "Hal. 1/3" in pdftotext(out) and "Hal. 3/3" in pdftotext(out)
-    assert decode_qr(out, tmp_path, page=1) == [URL]
+    assert decode_qr(out, tmp_path, page=1) == [f"{URL}/1"]
 
 
 def test_original_content_streams_are_kept_byte_for_byte(lo_pdfs):
@@ -290,7 +290,7 @@ def test_a_second_engine_reads_it_too(lo_pdfs, tmp_path):
     assert "BATAL" in text
     page.render(scale=200 / 72).to_pil().save(tmp_path / "pdfium.png")
     out = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "pdfium.png")], capture_output=True)
-    assert out.stdout.decode().split() == [URL]
+    assert out.stdout.decode().split() == [f"{URL}/3"]
     doc.close()
 
 
@@ -315,7 +315,7 @@ def test_input_with_cross_reference_streams(tmp_path):
     assert n == 3 and out.startswith(src)
     assert_valid(out, 3, src)
     assert "Hal. 3/3" in page_text(out, 3) and "Surat uji halaman 3 dari 3" in page_text(out, 3)
-    assert decode_qr(out, tmp_path) == [URL]
+    assert decode_qr(out, tmp_path) == [f"{URL}/1"]
 
 
 def test_malformed_end_of_file_is_rewritten_first(tmp_path):
@@ -352,7 +352,7 @@ def test_inherited_page_attributes(tmp_path):
     width, _h, boxes = word_boxes(out, 2)
     hal = next(b for b in boxes if b[0] == "2/2")
     assert hal[2] > width - BAND  # at the bottom of the page as shown (landscape)
-    assert decode_qr(out, tmp_path, page=2) == [URL]
+    assert decode_qr(out, tmp_path, page=2) == [f"{URL}/2"]
 
 
 def test_original_graphics_state_cannot_leak_into_the_stamp(tmp_path):
@@ -362,7 +362,7 @@ def test_original_graphics_state_cannot_leak_into_the_stamp(tmp_path):
     _w, height, boxes = word_boxes(out, 1)
     hal = next(b for b in boxes if b[0] == "Hal.")
     assert hal[2] > height - BAND
-    assert decode_qr(out, tmp_path) == [URL]
+    assert decode_qr(out, tmp_path) == [f"{URL}/1"]
 
 
 @pytest.mark.parametrize("rotate", [90, 270])
@@ -377,7 +377,7 @@ def test_rotated_pages_are_stamped_at_the_displayed_bottom(rotate, tmp_path):
     assert hal[2] > shown_height - BAND and hal[3] - hal[1] > hal[4] - hal[2]  # low, and upright
     body = next(b for b in boxes if b[0] == "Surat")
     assert body[4] - body[2] > body[3] - body[1]  # while the page's own text runs sideways
-    assert decode_qr(out, tmp_path, page=2) == [URL]
+    assert decode_qr(out, tmp_path, page=2) == [f"{URL}/2"]
 
 
 def test_the_stamp_adds_only_number_page_and_caption():
@@ -477,7 +477,7 @@ def test_void_marks_every_page_and_keeps_the_text(lo_pdfs, tmp_path):
         assert f"Lembar {i} dari 3" in words(page) and f"Hal. {i}/3" in page
     for i in (1, 2, 3):
         assert words(page_text(stamped, i)) == words(page_text(voided, i).replace("BATAL", " "))
-    assert decode_qr(voided, tmp_path) == [URL]  # the watermark crosses the page, not the QR
+    assert decode_qr(voided, tmp_path) == [f"{URL}/1"]  # the watermark crosses the page, not the QR
 
 
 def test_void_with_another_label():

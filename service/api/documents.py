@@ -3,6 +3,7 @@ from flask import g, jsonify
 from ..errors import InvalidInput
 from ..http.responses import letter_pdf
 from ..http.support import get_db, log, runtime
+from ..http.views import documents_view
 from ..letters.pipeline import generate_case_document
 from ..records import documents as records
 from . import bp
@@ -19,15 +20,16 @@ def create_document(case_id):
     doc = generate_case_document(runtime(), db, case_id, kind, g.user)
     log("document.create", target_type="document", target_id=doc["id"],
         detail={"case_id": case_id, "kind": kind, "number": doc["number"]})
-    return jsonify(records.public_view(doc, runtime().settings.base_url)), 201
+    return jsonify(documents_view(db, [doc])[0]), 201
 
 
 @bp.get("/documents/<int:doc_id>")
 @requires("document.read")
 def get_document(doc_id):
-    doc = records.get_document(get_db(), doc_id)
+    db = get_db()
+    doc = records.get_document(db, doc_id)
     log("document.read", target_type="document", target_id=doc_id)
-    return jsonify(records.public_view(doc, runtime().settings.base_url))
+    return jsonify(documents_view(db, [doc])[0])
 
 
 @bp.get("/documents/<int:doc_id>/pdf")
@@ -41,6 +43,7 @@ def document_pdf(doc_id):
 @bp.post("/documents/<int:doc_id>/void")
 @requires("document.void")
 def void_document(doc_id):
-    doc = records.void(get_db(), doc_id, json_body().get("reason"), g.user)
+    db = get_db()
+    doc = records.void(db, doc_id, json_body().get("reason"), g.user)
     log("document.void", target_type="document", target_id=doc_id)
-    return jsonify(records.public_view(doc, runtime().settings.base_url))
+    return jsonify(documents_view(db, [doc])[0])

@@ -27,6 +27,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # rosters and reports that list her) is the auditor's alone: her name must be in
     # nothing staff, a supervisor or an admin can download.
     "retention.read": frozenset({"auditor"}),
+    # The signed paper comes back (issue 13): uploading scans and working the review
+    # tray are clerks' work; the evidence pack (every signed receipt of a ceremony) is
+    # for the treasurer and the auditors. There is no treasurer role: an office gives
+    # its treasurer a supervisor's account (docs/decisions.md).
+    "scan.upload": _WRITERS,
+    "scan.review": _WRITERS,
+    "evidence.read": frozenset({"admin", "supervisor", "auditor"}),
 }
 
 

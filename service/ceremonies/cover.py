@@ -1,10 +1,15 @@
 """The cover sheet of a print job (reportlab): the ceremony, the counts, and the contents
-with the page each woman's papers start on, so a clerk finds them in the stack."""
+with the page each woman's papers start on, so a clerk finds them in the stack. Each of
+its pages carries a small QR saying "a cover sheet" (scans/codes.py COVER_CODE), so that
+a cover scanned with the signed stack is set aside rather than sent to the review tray."""
 
 import functools
 import io
 import os
 
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.lib.utils import simpleSplit
@@ -14,6 +19,7 @@ from reportlab.pdfgen import canvas
 
 from ..records.formats import tanggal_hari
 from ..records.kinds import DOCUMENT_KINDS, KIND_LABELS
+from ..scans.codes import COVER_CODE
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation",
               "/usr/share/fonts/truetype/dejavu")
@@ -71,11 +77,21 @@ class _Sheet:
     def _foot(self) -> None:
         self.c.setFont(_font("regular"), 8)
         self.c.drawString(LEFT, 1.5 * cm, f"{self.footer} · Hal. sampul {self.pages}")
+        _cover_code(self.c, self.width - RIGHT - 1.6 * cm, 0.8 * cm, 1.6 * cm)
 
     def done(self) -> bytes:
         self._foot()
         self.c.save()
         return self.buf.getvalue()
+
+
+def _cover_code(c: canvas.Canvas, x: float, y: float, size: float) -> None:
+    """The QR that marks a page as a cover sheet (with its quiet zone, `size` wide)."""
+    widget = QrCodeWidget(COVER_CODE, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, c, x, y)
 
 
 def _fit(text: str, width: float, size: float = 9.5) -> str:

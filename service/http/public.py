@@ -12,12 +12,17 @@ from .support import get_db, runtime
 bp = Blueprint("public", __name__)
 
 @bp.get("/v/<token>")
-def verify(token):
+@bp.get("/v/<token>/<int:page>")
+def verify(token, page=None):
+    """A document's public facts. Each printed page's QR holds the page form
+    (/v/<token>/<page>, service/letters/stamp.py), which names the page as well; a page
+    number the document does not have is not found. Nothing here says whether the paper
+    came back signed: scans are personal data."""
     if len(token) > 64:
         raise NotFound("no document has this code")
     db = get_db()
     doc = by_token(db, token)
-    if doc is None:
+    if doc is None or (page is not None and not 1 <= page <= (doc["pages"] or 0)):
         raise NotFound("no document has this code")
     office = get_all(db)["office"]
     info = {
@@ -26,6 +31,8 @@ def verify(token):
         "office": f'{office["name"]} {office["parent"].replace("PEMERINTAH ", "")}'.strip(),
         "status": doc["status"], "sha256": doc["sha256"],
     }
+    if page is not None:
+        info.update(page=page, pages=doc["pages"])
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json":
         return jsonify(info)
     return render_template("verify.html", doc=info, status_label=STATUS_LABELS.get(doc["status"], doc["status"]))

@@ -17,6 +17,7 @@ CHECKS = {
     "from": v.date,
     "to": v.date,
     "page": lambda x: v.whole_number(x, minimum=1, maximum=10_000),
+    "unsigned": v.flag,  # only valid letters not (wholly) back signed (issue 13)
 }
 
 
@@ -27,9 +28,10 @@ def run_search(data: dict) -> dict:
     found = runtime().index.search(
         clean.get("q") or None, facility=clean.get("facility") or None,
         kind=clean.get("kind") or None, date_from=clean.get("from"), date_to=clean.get("to"),
-        page=clean.get("page", 1))
+        page=clean.get("page", 1), unsigned=clean.get("unsigned", False))
     results = dataclasses.asdict(found)
     log("search", detail={"has_query": bool(clean.get("q")),
-                          "filters": sorted(k for k in ("facility", "kind", "from", "to") if clean.get(k)),
+                          "filters": sorted(k for k in ("facility", "kind", "from", "to", "unsigned")
+                                            if clean.get(k)),
                           "results": results["total_cases"]})
     return results

@@ -4,8 +4,9 @@ functions; nothing here reads the database itself."""
 
 from ..ceremonies import printer, printjobs
 from ..ceremonies import records as ceremonies
+from ..ceremonies.returns import returns
 from ..office_tools.imports import Preview
-from ..records import cases
+from ..records import cases, signed_copies
 from ..records.documents import case_documents, public_view
 from ..records.formats import nik_mask
 from .messages import describe
@@ -23,14 +24,20 @@ def case_view(db, case: dict, warnings=()) -> dict:
     items = cases.aid_items(db, case["id"])
     view["aid_items"] = [{k: i[k] for k in _AID_FIELDS} for i in items]
     view["aid_total"] = sum(i["amount"] for i in items)
-    base = runtime().settings.base_url
-    view["documents"] = [public_view(d, base) for d in case_documents(db, case["id"])]
+    view["documents"] = documents_view(db, case_documents(db, case["id"]))
     view["warnings"] = list(warnings)
     return view
 
 
-def ceremony_view(db, ceremony: dict) -> dict:
+def documents_view(db, docs: list[dict]) -> list[dict]:
+    """Documents as the API shows them, each with whether it came back signed (issue 13):
+    signed, signed_pages, pages, signed_at."""
     base = runtime().settings.base_url
+    states = signed_copies.statuses(db, docs)
+    return [{**public_view(d, base), **states[d["id"]]} for d in docs]
+
+
+def ceremony_view(db, ceremony: dict) -> dict:
     totals = ceremonies.aid_totals(db, ceremony["id"])
     return {
         **{k: ceremony[k] for k in _CEREMONY_FIELDS},
@@ -39,7 +46,9 @@ def ceremony_view(db, ceremony: dict) -> dict:
                    "origin_region": c["origin_region"], "destination": c["destination"],
                    "facility": c["facility"], "status": c["status"],
                    "aid_total": totals.get(c["id"], 0)} for c in ceremonies.cases(db, ceremony["id"])],
-        "documents": [public_view(d, base) for d in ceremonies.documents(db, ceremony["id"])],
+        "documents": documents_view(db, ceremonies.documents(db, ceremony["id"])),
+        # What came back signed, per kind (issue 13).
+        "returns": returns(db, ceremony["id"]),
         "jobs": [printjobs.view(j) for j in printjobs.for_ceremony(db, ceremony["id"])],
     }
 

@@ -1,4 +1,4 @@
-"""Stamping of finished PDFs: letter number, "Hal. i/n", the verify QR, the BATAL watermark.
+"""Stamping of finished PDFs: letter number, "Hal. i/n", each page's QR, the BATAL watermark.
 
 The input is a converted letter (LibreOffice, PDF/A-2b). Its content streams are never parsed:
 for each page an overlay is drawn with reportlab, imported as a Form XObject, and drawn by an
@@ -7,8 +7,11 @@ that its graphics state can't leak into the stamp::
 
     /Contents [ <q>  <original streams…>  <Q /Artifact BDC q 1 0 0 1 0 0 cm /PulangStamp0 Do Q EMC> ]
 
-The QR is one Form XObject per document (one path of ``re`` runs from segno's matrix),
-shared by all pages. The result is the original file, byte for byte, followed by an
+Each page's QR holds the verify URL with the page number (``{verify_url}/{page}``), so a
+scanned page names its document and its place in it (service/scans/ reads them back); it is
+a Form XObject of its own (one path of ``re`` runs from the symbol's module matrix), drawn
+under the same name on every page. Its size, error correction and the decoder were chosen
+together by measurement (bench/qr_read_bench.py, docs/decisions.md). The result is the original file, byte for byte, followed by an
 incremental update (see "writing" below). PDF/A-2b stays intact: the stamp's fonts are
 embedded TrueType subsets (Liberation Sans, or DejaVu Sans), colours are RGB under the
 document's sRGB output intent, the stamp is marked as a pagination artifact, and the XMP
@@ -16,7 +19,7 @@ metadata and /Info are left untouched. The BATAL watermark uses transparency, wh
 allows (the output intent supplies the blending colour space).
 
 Privacy: the stamp carries only the letter number, the page numbers and the verify URL
-(an opaque token). Nothing else is ever passed in, and nothing here logs.
+(an opaque token) with the page number. Nothing else is ever passed in, and nothing here logs.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import segno
+import zxingcpp
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import (
@@ -48,7 +51,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from ..errors import PulangError
 from .pdf_update import Stream, Update, get_resolved
 
-__all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count"]
+__all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count", "page_url"]
 
 
 class StampError(PulangError, ValueError):
@@ -64,16 +67,21 @@ class StampError(PulangError, ValueError):
 
 BAND = 3.0 * cm            # the free bottom band
 SIDE = 2.0 * cm            # left/right inset of the stamp
-QR_SIZE = 1.8 * cm         # the QR symbol itself, without its quiet zone
-QR_BOTTOM = 1.0 * cm       # the QR's lower edge above the page's lower edge
+# Each page's QR: sized, with its error correction, so that a page scanned at 150 dpi in
+# greyscale, skewed or upside down, with a signature or a stamp near it, still reads
+# (measured: bench/qr_read_bench.py, docs/decisions.md "Per-page QR").
+QR_SIZE = 2.0 * cm         # the QR symbol itself, without its quiet zone
+QR_ERROR = "M"             # error-correction level
+QR_BOTTOM = 0.6 * cm       # the QR's lower edge above the page's lower edge (its quiet zone
+                           # reaches into office printers' unprintable 4–5 mm: it is white)
 QR_QUIET = 4               # quiet-zone width in modules (ISO/IEC 18004 asks for 4)
-QR_MAX_VERSION = 6         # 41 modules: 0.44 mm a module at 1.8 cm; longer URLs are refused
+QR_MIN_MODULE = 0.5 * 72 / 25.4  # 0.5 mm: smaller modules (a longer URL) are refused
 TEXT_SIZE = 8.0
 TEXT_MIN_SIZE = 5.5
-TEXT_BASELINE = 1.75 * cm  # level with the middle of the QR
+TEXT_BASELINE = QR_BOTTOM + QR_SIZE / 2 - 0.05 * cm  # level with the middle of the QR
 CAPTION = "Pindai untuk verifikasi"
 CAPTION_SIZE = 5.0
-CAPTION_BASELINE = 0.6 * cm  # above office printers' unprintable 4–5 mm
+CAPTION_BASELINE = TEXT_BASELINE - 0.45 * cm  # under "Hal. i/n", beside the QR
 VOID_ALPHA = 0.28
 VOID_COLOR = (0.78, 0.05, 0.05)
 
@@ -111,52 +119,72 @@ def page_count(pdf: bytes) -> int:
     return len(_reader(pdf).pages)
 
 
+def page_url(verify_url: str, page: int) -> str:
+    """The URL in page ``page``'s QR: the document's verify URL and the page number."""
+    return f"{verify_url}/{page}"
+
+
 def stamp_pdf(
     pdf: bytes, *, number: str, verify_url: str, label: str = "Nomor"
 ) -> tuple[bytes, int]:
-    """Stamp every page's bottom band: "<label>: <number>" at the left, "Hal. i/n" and the
-    QR of ``verify_url`` (with the caption "Pindai untuk verifikasi") at the right.
+    """Stamp every page's bottom band: "<label>: <number>" at the left, "Hal. i/n" with the
+    caption "Pindai untuk verifikasi" under it, and at the right the QR of
+    ``page_url(verify_url, i)``.
 
     Returns ``(stamped pdf, page count)``. The stamped file begins with ``pdf`` byte for byte
     (the stamp is an incremental update), so the original text layer is untouched. Raises
     StampError for an unreadable, encrypted or empty PDF, an empty number or label, or a
-    verify URL that is not http(s) or too long for a 1.8 cm QR (version 6, about 100 bytes).
+    verify URL that is not http(s) or too long for the QR (its modules would be smaller
+    than QR_MIN_MODULE; about 80 characters at level M).
     """
     draw, qr = footer(number=number, verify_url=verify_url, label=label)
     return _overlay(
         pdf, draw,
         artifact=b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
-        shared={_QR_NAME: qr},
+        per_page=lambda i: {_QR_NAME: qr(i)},
     )
 
 
-def footer(*, number: str, verify_url: str, label: str = "Nomor") -> tuple[DrawFn, Stream]:
+def footer(*, number: str, verify_url: str, label: str = "Nomor"
+           ) -> tuple[DrawFn, Callable[[int], Stream]]:
     """What stamp_pdf draws: a function drawing one page's footer on a reportlab canvas
-    (canvas, width, height, page, pages), and the QR's Form XObject it draws with."""
+    (canvas, width, height, page, pages), and one giving page i's QR as the Form XObject
+    (in module units) that the footer draws under the name _QR_NAME."""
     number = _one_line(number, "number")
     label = _one_line(label, "label")
     verify_url = _one_line(verify_url, "verify_url")
     if not verify_url.startswith(("https://", "http://")) or " " in verify_url:
         raise StampError("verify_url must be an http(s) URL")
-    qr_data, qr_modules = _qr_form(verify_url)
+    # The longest page URL a document will carry decides whether it fits; each page's own
+    # symbol may be smaller (fewer digits), and is drawn at the same size.
+    forms: dict[int, tuple[Stream, int]] = {}
+
+    def qr(i: int) -> tuple[Stream, int]:
+        if i not in forms:
+            forms[i] = _qr_form(page_url(verify_url, i))
+        return forms[i]
+
+    qr(99)  # refuse a URL too long for the QR before anything is drawn
     text = f"{label}: {number}"
-    module = QR_SIZE / qr_modules
 
     def draw(c: rl_canvas.Canvas, w: float, h: float, i: int, n: int) -> None:
         font = _font("regular")
         qr_x = w - SIDE - QR_SIZE
-        # The QR (shared by all pages, drawn in module units), with its white quiet zone.
+        # The page's QR (drawn in module units), with its white quiet zone.
+        module = QR_SIZE / qr(i)[1]
         c.addLiteral(f"q {_f(module)} 0 0 {_f(module)} {_f(qr_x)} {_f(QR_BOTTOM)} cm {_QR_NAME} Do Q")
         c.setFillColorRGB(0, 0, 0)
-        c.setFont(font, CAPTION_SIZE)
-        c.drawCentredString(qr_x + QR_SIZE / 2, CAPTION_BASELINE, CAPTION)
-        # "Hal. i/n" right-aligned just left of the QR.
+        # "Hal. i/n" right-aligned just left of the QR, the caption under it.
         page_text = f"Hal. {i}/{n}"
-        c.setFont(font, TEXT_SIZE)
         right = qr_x - 0.5 * cm
+        c.setFont(font, CAPTION_SIZE)
+        c.drawRightString(right, CAPTION_BASELINE, CAPTION)
+        c.setFont(font, TEXT_SIZE)
         c.drawRightString(right, TEXT_BASELINE, page_text)
-        # The number at the left; shrunk if it would run into "Hal. i/n".
-        room = right - pdfmetrics.stringWidth(page_text, font, TEXT_SIZE) - 0.6 * cm - SIDE
+        # The number at the left; shrunk if it would run into "Hal. i/n" or the caption.
+        used = max(pdfmetrics.stringWidth(page_text, font, TEXT_SIZE),
+                   pdfmetrics.stringWidth(CAPTION, font, CAPTION_SIZE))
+        room = right - used - 0.6 * cm - SIDE
         size = TEXT_SIZE
         width = pdfmetrics.stringWidth(text, font, size)
         if width > room:
@@ -164,7 +192,7 @@ def footer(*, number: str, verify_url: str, label: str = "Nomor") -> tuple[DrawF
         c.setFont(font, size)
         c.drawString(SIDE, TEXT_BASELINE, text)
 
-    return draw, qr_data
+    return draw, lambda i: qr(i)[0]
 
 
 def void_pdf(pdf: bytes, *, reason_label: str = "BATAL") -> bytes:
@@ -229,24 +257,31 @@ _QR_NAME = "/PulangQR"
 def _qr_form(url: str) -> tuple[Stream, int]:
     """The QR of ``url`` as a Form XObject in module units: the symbol spans (0, 0)–(n, n),
     its quiet zone is painted white around it, and the dark modules are one path with one
-    ``re`` per horizontal run. Returns the stream and n."""
+    ``re`` per horizontal run. Returns the stream and n.
+
+    zxing-cpp encodes it (in C++, choosing the mask by the standard's penalty rules in about
+    0.2 ms; segno's pure-Python mask choice took 5–10 ms, once a page now)."""
     try:
-        qr = segno.make_qr(url, error="m", boost_error=True)
-    except segno.DataOverflowError as exc:
+        symbol = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR)
+    except (ValueError, RuntimeError) as exc:
         raise StampError("verify_url is too long for a QR code") from exc
-    if qr.version > QR_MAX_VERSION:
-        raise StampError("verify_url is too long for a 1.8 cm QR code")
-    matrix = qr.matrix
-    n = len(matrix)
+    image = memoryview(symbol.to_image(scale=1, add_quiet_zones=False))
+    n = image.shape[0]
+    if QR_SIZE / n < QR_MIN_MODULE:
+        raise StampError(f"verify_url is too long for a {QR_SIZE / cm:.1f} cm QR code")
+    rows = image.tobytes()
     q = QR_QUIET
     ops = [f"1 1 1 rg {-q} {-q} {n + 2 * q} {n + 2 * q} re f 0 0 0 rg"]
-    for r, row in enumerate(matrix):
+    for r in range(n):
         y = n - 1 - r
-        for run in re.finditer(rb"\x01+", bytes(row)):
-            ops.append(f"{run.start()} {y} {run.end() - run.start()} 1 re")
+        for run in _DARK_RUN.finditer(rows, r * n, (r + 1) * n):  # 0x00: a dark module
+            ops.append(f"{run.start() - r * n} {y} {run.end() - run.start()} 1 re")
     ops.append("f")
     form = Stream(_form_dict((-q, -q, n + q, n + q), DictionaryObject()), "\n".join(ops).encode("ascii"))
     return form, n
+
+
+_DARK_RUN = re.compile(rb"\x00+")
 
 
 def _form_dict(bbox: Sequence[float], resources: DictionaryObject) -> DictionaryObject:
@@ -373,8 +408,10 @@ def _overlay(
     draw: DrawFn,
     *,
     artifact: bytes,
-    shared: dict[str, Stream] | None = None,
+    per_page: Callable[[int], dict[str, Stream]] | None = None,
 ) -> tuple[bytes, int]:
+    """Draw ``draw``'s overlay over every page; ``per_page(i)`` names Form XObjects that
+    page i's overlay draws (its QR)."""
     reader = _reader(pdf)
     try:
         up = Update(pdf, reader)
@@ -385,16 +422,18 @@ def _overlay(
     pages = list(reader.pages)
     geoms = [_geometry(p) for p in pages]
     overlay = _draw_overlays(geoms, draw)
-    shared_refs = {name: up.add(obj) for name, obj in (shared or {}).items()}
     opener = up.add(Stream(DictionaryObject(), _WRAP_OPEN))
 
-    for page, g, ov_page in zip(pages, geoms, overlay.pages):
-        res_ref = up.import_(ov_page.raw_get("/Resources") if "/Resources" in ov_page else DictionaryObject())
-        res = up.resolve(res_ref)
-        if shared_refs:
+    for i, (page, g, ov_page) in enumerate(zip(pages, geoms, overlay.pages), start=1):
+        imported = up.import_(ov_page.raw_get("/Resources") if "/Resources" in ov_page else DictionaryObject())
+        res = up.resolve(imported)
+        if per_page is not None:  # this page's own resources (reportlab may share them)
+            res = DictionaryObject(res)
             xobjects = DictionaryObject(up.resolve(res.get("/XObject")) or {})
-            xobjects.update((NameObject(k), v) for k, v in shared_refs.items())
+            xobjects.update((NameObject(k), up.add(v)) for k, v in per_page(i).items())
             res[NameObject("/XObject")] = xobjects
+            imported = up.add(res)
+        res_ref = imported
         content = ov_page.get_contents()
         form = up.add(Stream(
             _form_dict((0, 0, g.width, g.height), res_ref),

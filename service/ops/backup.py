@@ -5,8 +5,8 @@
 
 The file is an age file (age-encryption.org, by pyrage) encrypted to the key folder's
 backup identity (service/keys.py); its plaintext is a tar stream of the database
-(SQLite's online backup), the stored PDFs, the office's settings and templates, the
-session secret, and last a manifest with the sha256 of every one of those files. The
+(SQLite's online backup), the stored PDFs, the scanned pages kept (signed copies and
+the review tray, issue 13), the office's settings and templates, the session secret, and last a manifest with the sha256 of every one of those files. The
 index is not copied: restore rebuilds it from the database and the PDFs. A backup on a
 USB stick without the key folder holds no readable byte; with it, `age -d -i
 keys/backup.key` opens it too, without Pulang.
@@ -35,6 +35,7 @@ from .. import db as database
 from .. import keys
 from ..clock import now_iso
 from ..errors import Conflict, InvalidInput
+from ..records import signed_copies
 from ..sealed import FILE_MODE, make_dir
 from ..search import archive_index
 from .maintenance import reindex
@@ -43,7 +44,7 @@ FORMAT = 2  # 1: the unencrypted folder of issue 5
 MANIFEST = "manifest.json"
 # What a backup holds, at the archive's top level: nothing else is ever restored.
 TOP_FILES = {"pulang.db", "secret_key"}
-TOP_DIRS = {"documents", "settings", "templates"}
+TOP_DIRS = {"documents", "scans", "settings", "templates"}
 CHUNK = 1 << 20
 
 
@@ -81,9 +82,14 @@ def make_backup(settings, target) -> dict:
         # snapshot captures every file the snapshot refers to.
         rows = dest.execute("SELECT path FROM listed_documents WHERE path IS NOT NULL "
                             "AND destroyed_at IS NULL").fetchall()
+        scans = signed_copies.stored_files(dest)
         dest.close()
         members = [("pulang.db", snapshot)]
         members += [(rel, settings.archive / rel) for (rel,) in rows]
+        # Scanned pages too are written once; a tray page discarded since the snapshot
+        # is gone, and left out.
+        scans = [(rel, settings.archive / rel) for rel, _sha in scans if (settings.archive / rel).is_file()]
+        members += scans
         for extra in ("secret_key", "settings", "templates"):
             src = settings.archive / extra
             if src.is_file():
@@ -96,8 +102,8 @@ def make_backup(settings, target) -> dict:
     finally:
         snapshot.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-    return {"file": str(target), "documents": len(rows), "files": len(hashes),
-            "index": "rebuilt on restore"}
+    return {"file": str(target), "documents": len(rows), "scanned_pages": len(scans),
+            "files": len(hashes), "index": "rebuilt on restore"}
 
 
 def _encrypt_tar(members: list[tuple[str, Path]], out: Path, recipient) -> dict[str, str]:

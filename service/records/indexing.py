@@ -185,6 +185,7 @@ def index_entry(case: dict | None, doc: dict | None, text: str | None = "") -> I
         entry.number = doc["number"]
         entry.created_at = dt.datetime.fromisoformat(doc["created_at"])
         entry.status = doc["status"]
+        entry.signed = doc.get("signed_at") is not None
         entry.text = text
     return entry
 

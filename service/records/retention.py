@@ -21,7 +21,7 @@ import datetime as dt
 from ..clock import now_iso, office_today
 from ..db import forget_old_pages, write_transaction
 from ..errors import Conflict
-from . import indexing
+from . import indexing, signed_copies
 from .cases import get_case
 from .kinds import LISTS_ANONYMISED
 from .storage import relative_path
@@ -80,6 +80,7 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
         destroyed = [d for d in docs if d["kind"] not in KEPT_KINDS]
         for doc in destroyed:
             db["documents"].update(doc["id"], {"path": None, "destroyed_at": now, "updated_at": now})
+        signed_copies.forget_files(db, [d["id"] for d in destroyed])
         jobs = _remove_print_results(db, case_id, now)
         db["cases"].update(case_id, {
             "full_name": masked_name(case["full_name"]), "nik": None, "birth_place": "",
@@ -101,11 +102,13 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
 def files_to_forget(db, case_id: int) -> list[str]:
     """Inside the anonymising transaction: every file in the archive (paths relative to
     it) that holds her name or NIK and goes: her letters but the kept receipts, and the
-    merged print results of every job that printed her. A new kind of file about a woman
-    (issue 13's scanned signed copies) adds its query here."""
-    letters = [relative_path(row[0]) for row in db.execute(
+    merged print results of every job that printed her, and the scanned signed copies of
+    those letters (issue 13; a kept receipt keeps its own). A new kind of file about a
+    woman adds its query here."""
+    ids = [row[0] for row in db.execute(
         "SELECT id FROM listed_documents WHERE case_id = ? AND destroyed_at IS NULL "
         f"AND kind NOT IN ({', '.join('?' for _ in KEPT_KINDS)})", [case_id, *KEPT_KINDS])]
+    letters = [relative_path(i) for i in ids] + signed_copies.files_of(db, ids)
     prints = [row[0] for row in db.execute(_JOBS_WITH_HER + " AND result_path IS NOT NULL",
                                            [case_id])]
     return letters + prints

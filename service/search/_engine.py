@@ -382,6 +382,10 @@ class Evaluator:
             if flt.start is not None or flt.end is not None:
                 dated = snap.dated_docs(_col(flt.start), _col(flt.end))
                 docs = dated if docs is None else docs & dated
+            if flt.unsigned:
+                # Entries indexed before issue 13 hold no "signed" term: none was signed then.
+                waiting = snap.term_docs("status", "valid") - snap.term_docs("signed", "yes")
+                docs = waiting if docs is None else docs & waiting
             self.allowed_docs = docs
 
     # --- the groups, best first ---

@@ -121,11 +121,36 @@ class SearchIndex:
         os.replace(tmp, self._dir / VERSION_FILE)
         return ix
 
+    def _stored_version(self) -> str:
+        try:
+            return (self._dir / VERSION_FILE).read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    def _upgrade_4_to_5(self):
+        """Schema 5 (issue 13) only adds the documents' `signed` field: an index of
+        version 4 gains it in place (none of its letters was signed then) instead of
+        being recreated empty until someone rebuilds it."""
+        ix = windex.open_dir(str(self._dir))
+        writer = ix.writer()
+        try:
+            writer.add_field("signed", build_schema()["signed"])
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        tmp = self._dir / f".{VERSION_FILE}.{os.getpid()}"
+        tmp.write_text(f"{SCHEMA_VERSION}\n")
+        os.replace(tmp, self._dir / VERSION_FILE)
+        return windex.open_dir(str(self._dir))
+
     def _open_or_create(self):
         with _file_lock(self._dir / ".pulang-open.lock"):
             if windex.exists_in(str(self._dir)):
                 if self._version_ok():
                     return windex.open_dir(str(self._dir))
+                if self._stored_version() == "4" and SCHEMA_VERSION == 5:
+                    return self._upgrade_4_to_5()
                 log.warning("search index was written by another schema version; "
                             "recreating it empty (rebuild it from the database)")
             return self._create()
@@ -305,14 +330,15 @@ class SearchIndex:
 
     def search(self, q: str | None = None, *, facility: str | None = None, kind: str | None = None,
                date_from: date | None = None, date_to: date | None = None, page: int = 1,
-               pagelen: int = 20) -> SearchResults:
+               pagelen: int = 20, unsigned: bool = False) -> SearchResults:
         if not isinstance(page, int) or page < 1:
             raise ValueError("page must be a whole number from 1")
         if not isinstance(pagelen, int) or not 1 <= pagelen <= MAX_PAGELEN:
             raise ValueError(f"pagelen must be from 1 to {MAX_PAGELEN}")
         plan = parse(q, nik_term=lambda digits: blind_nik(self._nik_key, digits)) \
             if q and q.strip() else None
-        flt = filters(facility=facility, kind=kind, date_from=date_from, date_to=date_to)
+        flt = filters(facility=facility, kind=kind, date_from=date_from, date_to=date_to,
+                      unsigned=unsigned)
         snap = self._snapshot()
         ev = Evaluator(snap, plan, flt)
         start = (page - 1) * pagelen
@@ -328,7 +354,8 @@ class SearchIndex:
         case = s.stored_fields(group.entry) if group.entry is not None else {}
         documents = [
             {"id": f["doc_id"], "kind": f.get("kind", ""), "number": f.get("number", ""),
-             "created_at": f.get("created_at"), "status": f.get("status", "valid")}
+             "created_at": f.get("created_at"), "status": f.get("status", "valid"),
+             "signed": f.get("signed") == "yes"}
             for _, f in docs
         ]
         highlights: dict[str, str] = {}

@@ -25,6 +25,7 @@ class IndexEntry:
     created_at: datetime | None = None
     status: str = "valid"
     text: str | None = ""
+    signed: bool = False  # every page came back signed (issue 13)
 
     @property
     def key(self) -> str:

@@ -156,6 +156,7 @@ class Filters:
     kind: str | None = None
     start: datetime | None = None     # office-local, inclusive
     end: datetime | None = None       # office-local, exclusive
+    unsigned: bool = False            # valid letters not (wholly) back signed (issue 13)
 
     @property
     def cases_only(self) -> bool:
@@ -164,12 +165,14 @@ class Filters:
     @property
     def on_documents(self) -> bool:
         """A document filter: case entries are left out, only matching letters count."""
-        return (bool(self.kind) and self.kind != "case") or self.start is not None or self.end is not None
+        return ((bool(self.kind) and self.kind != "case") or self.start is not None
+                or self.end is not None or self.unsigned)
 
 
 def filters(*, facility: str | None, kind: str | None, date_from: date | None,
-            date_to: date | None) -> Filters:
+            date_to: date | None, unsigned: bool = False) -> Filters:
     return Filters(
+        unsigned=unsigned,
         facility=facility or None,
         kind=kind or None,
         start=_day_start(date_from) if date_from is not None else None,

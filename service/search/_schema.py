@@ -20,7 +20,7 @@ from ..clock import OFFICE_TZ
 from . import _analysis as an
 from ._model import IndexEntry
 
-SCHEMA_VERSION = 4  # 4: blind NIK terms, no NIK in letter text (issue 10)
+SCHEMA_VERSION = 5  # 4: blind NIK terms, no NIK in letter text (issue 10); 5: `signed` (issue 13)
 VERSION_FILE = "pulang-search-schema"
 
 
@@ -54,6 +54,7 @@ def build_schema() -> Schema:
         created=DATETIME(sortable=True),                       # office-local wall time
         created_at=STORED,                                     # ISO string as given
         status=ID(stored=True),
+        signed=ID(stored=True),                                # "yes" once every page came back signed
         text=TEXT(analyzer=an.text_analyzer(), phrase=False, stored=True),
     )
 
@@ -129,7 +130,8 @@ def to_document(entry: IndexEntry, nik_key: bytes | None = None) -> dict:
         doc.update((k, v) for k, v in optional.items() if v)
         return doc
     doc = {"key": entry.key, "case_id": entry.case_id, "doc_id": entry.doc_id,
-           "kind": entry.kind or "case", "status": entry.status or "valid"}
+           "kind": entry.kind or "case", "status": entry.status or "valid",
+           "signed": "yes" if entry.signed else "no"}
     if entry.number:
         doc["number"] = entry.number
     if entry.text:

@@ -28,6 +28,7 @@ def init_app(app) -> None:
         imports,
         office_settings,
         retention,
+        scans,
         search,
         security,
         templates_admin,
@@ -52,7 +53,7 @@ def init_app(app) -> None:
     i18n.init_app(app)
     csrf.init_app(app)
     for module in (auth, cases, documents, search, admin, office_settings, audit_log,
-                   templates_admin, exports, imports, retention, ceremonies):
+                   templates_admin, exports, imports, retention, ceremonies, scans):
         app.register_blueprint(module.bp)
     app.context_processor(_layout)
 

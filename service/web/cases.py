@@ -15,7 +15,7 @@ from ..http.support import get_db, log, runtime
 from ..letters.pipeline import generate_case_document
 from ..auth.users import usernames
 from ..records import cases as records
-from ..records import overview
+from ..records import overview, signed_copies
 from ..records import validate as v
 from ..records.documents import case_documents
 from ..records.kinds import CASE_KINDS
@@ -110,6 +110,7 @@ def view(case_id, aid_form: AidForm | None = None):
     return render_template(
         "web/case.html", case=case, items=items, total=sum(i["amount"] for i in items),
         documents=documents, current=current, kinds=CASE_KINDS, users=usernames(db),
+        signed=signed_copies.statuses(db, documents),
         aid_form=aid_form or AidForm(formdata=None), action_form=ActionForm(formdata=None))
 
 

@@ -10,6 +10,7 @@ from ..errors import Conflict, InvalidInput
 from ..http.responses import letter_pdf, pdf_bytes
 from ..http.support import get_db, log
 from ..records import documents as records
+from ..records import signed_copies
 from ..records.cases import get_case
 from .auth import requires
 from .forms import VoidForm
@@ -27,6 +28,7 @@ def view(doc_id, void_form: VoidForm | None = None):
     case = get_case(db, doc["case_id"]) if doc["case_id"] else None
     log("document.read", target_type="document", target_id=doc_id)
     return render_template("web/document.html", doc=doc, case=case, users=usernames(db),
+                           signed=signed_copies.status(db, doc),
                            successor=records.successor(db, doc_id),
                            void_form=void_form or VoidForm(formdata=None))
 

@@ -134,6 +134,8 @@ class SearchForm(FlaskForm):
     kind = SelectField(_l("Jenis dokumen"), choices=_kind_choices(), validate_choice=False)
     date_from = StringField(_l("Dari tanggal"), render_kw={"type": "date"})
     date_to = StringField(_l("Sampai tanggal"), render_kw={"type": "date"})
+    unsigned = BooleanField(_l("Belum ditandatangani"),
+                            description=_l("Hanya surat sah yang belum kembali ditandatangani"))
     page = HiddenField(default="1")
 
     def set_facilities(self, names: list[str]) -> None:

@@ -82,6 +82,23 @@ _REASONS = [
      lambda m: gettext("pakai 1 sampai 64 huruf, angka, titik, tanda hubung atau garis bawah")),
     (r"must have at least (\d+) characters", lambda m: gettext("paling sedikit %(n)s karakter", n=m[1])),
     (r"unknown fields: (.*)", lambda m: gettext("kolom tidak dikenal: %(f)s", f=m[1])),
+    # Uploads of scanned pages and the review tray (issue 13).
+    (r"file (\d+): (.*)", lambda m: gettext("berkas ke-%(n)s: %(why)s", n=m[1], why=reason(m[2]))),
+    (r"is empty", lambda m: gettext("berkasnya kosong")),
+    (r"is larger than (\d+) MB", lambda m: gettext("lebih besar dari %(n)s MB", n=m[1])),
+    (r"must be a PDF, JPEG or PNG file", lambda m: gettext("harus berkas PDF, JPEG atau PNG")),
+    (r"is encrypted", lambda m: gettext("terkunci dengan kata sandi")),
+    (r"is not a readable (PDF|JPEG|PNG)", lambda m: gettext("tidak dapat dibaca sebagai %(kind)s", kind=m[1])),
+    (r"has no pages", lambda m: gettext("tidak berisi halaman")),
+    (r"(?:has )?(\d+) pages; at most (\d+) an upload",
+     lambda m: gettext("%(n)s halaman; paling banyak %(max)s halaman sekali unggah", n=m[1], max=m[2])),
+    (r"has more than (\d+) million pixels", lambda m: gettext("lebih dari %(n)s juta piksel", n=m[1])),
+    (r"at most (\d+) files an upload", lambda m: gettext("paling banyak %(n)s berkas sekali unggah", n=m[1])),
+    (r"no such document", lambda m: gettext("surat tidak ditemukan")),
+    (r"must be from 1 to (\d+)", lambda m: gettext("harus 1 sampai %(n)s", n=m[1])),
+    (r"already signed", lambda m: gettext("halaman ini sudah punya salinan bertanda tangan")),
+    (r"void", lambda m: gettext("surat ini sudah dibatalkan")),
+    (r"superseded", lambda m: gettext("surat ini sudah diganti; pilih surat penggantinya")),
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), say) for pattern, say in _REASONS]
 

@@ -35,7 +35,8 @@ def search():
     if form.validate_on_submit():
         query = {"q": form.q.data or "", "facility": form.facility.data or "",
                  "kind": form.kind.data or "", "from": form.date_from.data or None,
-                 "to": form.date_to.data or None, "page": _page(form.page.data)}
+                 "to": form.date_to.data or None, "page": _page(form.page.data),
+                 "unsigned": bool(form.unsigned.data)}
         try:
             found = run_search(query)
         except InvalidInput as exc:
