@@ -534,6 +534,24 @@ def test_the_evidence_pack(client, staff, immediate, db, settings, make_user):
                       [str(ceremony["id"])]).fetchone()[0] == 1
     assert client.get("/api/v1/ceremonies/999/evidence.pdf", headers=auditor).status_code == 404
 
+    # Once a woman of the ceremony is anonymised, her kept papers still name her: the pack
+    # is then the auditor's alone.
+    _, supervisor = make_user("supervisor")
+    assert client.get(url, headers=supervisor).status_code == 200
+    gone = sorted(names)[0]
+    client.post(f"/api/v1/cases/{gone}/close", headers=supervisor)
+    db.execute("UPDATE cases SET closed_at = '2015-01-01T00:00:00+00:00' WHERE id = ?", [gone])
+    db.conn.commit()
+    assert client.post(f"/api/v1/cases/{gone}/anonymise", headers=supervisor).status_code == 200
+    refused = client.get(url, headers=supervisor)
+    assert refused.status_code == 403 and "auditor" in refused.json["error"]["message"]
+    kept = client.get(url, headers=auditor)
+    assert kept.status_code == 200
+    outline = [item.title for item in PdfReader(io.BytesIO(kept.data)).outline if not isinstance(item, list)]
+    assert names[gone] not in outline and any("***" in t for t in outline)
+    returns = client.get(f"/api/v1/ceremonies/{ceremony['id']}", headers=supervisor).json["returns"]
+    assert all(m["case_id"] != gone for r in returns for m in r["missing"])
+
 
 # --- privacy: retention and backups -----------------------------------------------------------
 
@@ -567,14 +585,11 @@ def test_backups_carry_the_scans(client, staff, immediate, her, db, settings, tm
     upload(client, staff, (as_pdf(rasterise(pdf) + foreign_pages()[:1]), "x.pdf"))
     kept = signed_copies.stored_files(db)
     assert len(kept) == doc["pages"] + 1  # the pledge's pages and the tray page
-    env = {"PULANG_ARCHIVE": str(settings.archive)}
-    made = CliRunner().invoke(main, ["backup", str(tmp_path / "snap")], env=env, catch_exceptions=False)
+    made = CliRunner().invoke(main, ["backup", str(tmp_path / "cadangan.backup")],
+                              env={"PULANG_ARCHIVE": str(settings.archive)}, catch_exceptions=False)
     assert made.exit_code == 0, made.output
-    import json
-    manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
-    assert manifest["scanned_pages"] == dict(kept)
-    fresh = tmp_path / "restored"
-    restored = CliRunner().invoke(main, ["restore", str(tmp_path / "snap")],
+    fresh = tmp_path / "restored"  # beside the archive: the same key folder (keys/)
+    restored = CliRunner().invoke(main, ["restore", str(tmp_path / "cadangan.backup")],
                                   env={"PULANG_ARCHIVE": str(fresh)}, catch_exceptions=False)
     assert restored.exit_code == 0, restored.output
     for rel, digest in kept:

@@ -71,4 +71,4 @@ def signed_copy(doc_id):
 @bp.get("/ceremonies/<int:ceremony_id>/evidence.pdf")
 @requires("evidence.read")
 def evidence_pack(ceremony_id):
-    return signed.evidence_pack(ceremony_id)
+    return signed.evidence_pack(ceremony_id, g.user["role"])

@@ -14,7 +14,9 @@ rather than leaving it out. The manifest's hashes are of the archived files as r
 this pack, so an auditor can check each against the archive (or the verification page).
 
 Names appear here (in the bookmarks and the pages) as they do on the papers themselves:
-the pack is served only to roles with `evidence.read`, never cached, and audited.
+the pack is served only to roles with `evidence.read`, never cached, and audited. Once a
+woman of the ceremony has had her case anonymised, the papers kept for the auditors
+still name her, so the pack is the auditor's alone (`retention.read`, http/signed.py).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Pack:
 def build(settings, db, ceremony_id: int) -> Pack:
     ceremony = records.get(db, ceremony_id)  # NotFound for an unknown id
     people = _people(db, ceremony_id)
-    docs = valid_documents(db, ceremony_id)
+    docs = valid_documents(db, ceremony_id, kept=True)
     rosters = [d for d in docs if d["kind"] == "aid_roster"]
     receipts: dict[int, list[dict]] = {}
     for d in docs:

@@ -5,8 +5,10 @@ downloads are audited here, so the two entry points cannot differ."""
 
 from flask import Response, request
 
+from ..auth.roles import allowed
 from ..ceremonies import evidence
-from ..errors import NotFound
+from ..ceremonies.returns import lists_anonymised
+from ..errors import Forbidden, NotFound
 from ..records import documents, signed_copies
 from ..scans import thumbnails, tray, uploads
 from ..scans.copies import signed_copy_pdf
@@ -57,9 +59,13 @@ def signed_copy(doc_id: int) -> Response:
     return _no_store(data, "application/pdf", f'{doc["kind"]}-{doc["id"]}-ditandatangani.pdf')
 
 
-def evidence_pack(ceremony_id: int) -> Response:
-    """A ceremony's evidence pack (berkas pertanggungjawaban), audited."""
+def evidence_pack(ceremony_id: int, role: str) -> Response:
+    """A ceremony's evidence pack (berkas pertanggungjawaban), audited. Once a woman of
+    it was anonymised, only the auditor may have it: her kept papers still name her."""
     db = get_db()
+    if lists_anonymised(db, ceremony_id) and not allowed(role, "retention.read"):
+        raise Forbidden("a woman of this ceremony was anonymised: only the auditor may "
+                        "download its evidence pack")
     pack = evidence.build(runtime().settings, db, ceremony_id)
     log("ceremony.evidence", target_type="ceremony", target_id=ceremony_id,
         detail={"pages": pack.pages, "files": len(pack.manifest), "missing": pack.missing})

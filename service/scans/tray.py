@@ -11,7 +11,14 @@ from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
 from ..records import signed_copies
 from ..records import validate as v
-from ..records.kinds import KIND_LABELS
+from ..records.kinds import KIND_LABELS, LISTS_ANONYMISED
+
+# Valid documents a clerk may file a page with: not kept for the auditors after an
+# anonymisation (her receipts, papers that list her).
+_NOT_KEPT = ("(documents.case_id IS NULL OR documents.case_id NOT IN "
+             f"(SELECT id FROM cases WHERE status = 'anonymised')) AND NOT {LISTS_ANONYMISED} ")
+_OPEN = ("SELECT documents.* FROM listed_documents AS documents WHERE documents.status = 'valid' "
+         f"AND {_NOT_KEPT}")
 
 
 def waiting(db, *, limit: int = 200) -> list[dict]:
@@ -43,7 +50,9 @@ def assign(db, page_id: int, document_id, page, user: dict) -> dict:
         raise InvalidInput("which document and page?", fields=problems)
     with write_transaction(db):
         row = get(db, page_id)
-        docs = list(db.query("SELECT id, status, pages FROM listed_documents WHERE id = ?", [document_id]))
+        docs = list(db.query("SELECT documents.id, documents.status, documents.pages FROM "
+                             f"listed_documents AS documents WHERE documents.id = ? AND {_NOT_KEPT}",
+                             [document_id]))
         if not docs:
             raise InvalidInput("no such document", fields={"document_id": "no such document"})
         doc = docs[0]
@@ -94,8 +103,7 @@ def candidates(db, index, query: str, *, limit: int = 30) -> list[dict]:
     if not query:
         return []
     found = list(db.query(
-        "SELECT * FROM listed_documents WHERE status = 'valid' AND number LIKE ? ESCAPE '\\' "
-        "ORDER BY id DESC LIMIT ?",
+        _OPEN + "AND documents.number LIKE ? ESCAPE '\\' ORDER BY documents.id DESC LIMIT ?",
         ["%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit]))
     if len(found) < limit:
         case_ids = [hit.case_id for hit in index.search(query, page=1, pagelen=10).results if hit.case_id]
@@ -103,9 +111,10 @@ def candidates(db, index, query: str, *, limit: int = 30) -> list[dict]:
             marks = ",".join("?" * len(case_ids))
             seen = {d["id"] for d in found}
             found += [d for d in db.query(
-                f"SELECT * FROM listed_documents WHERE status = 'valid' AND (case_id IN ({marks}) "
-                f"OR id IN (SELECT document_id FROM document_cases WHERE case_id IN ({marks}))) "
-                "ORDER BY case_id IS NULL, id DESC LIMIT ?", [*case_ids, *case_ids, limit])
+                _OPEN + f"AND (documents.case_id IN ({marks}) OR documents.id IN "
+                f"(SELECT document_id FROM document_cases WHERE case_id IN ({marks}))) "
+                "ORDER BY documents.case_id IS NULL, documents.id DESC LIMIT ?",
+                [*case_ids, *case_ids, limit])
                 if d["id"] not in seen][:limit - len(found)]
     states = signed_copies.statuses(db, found)
     names = _case_names(db, [d["case_id"] for d in found if d["case_id"]])
