@@ -27,7 +27,7 @@ NAME, NIK = "Mirnawati Kusumadewi", "3578046908930002"
 SECRETS = (NAME, "Mirnawati", "Kusumadewi", "MIRNAWATI", "KUSUMADEWI", NIK, NIK[:12], NIK[4:])
 OTHERS = ("Sulastri Ningsih", "Wartini Lestari")
 PARAMS = ("case_id", "doc_id", "job_id", "ceremony_id", "user_id", "token_id", "report_id",
-          "kind", "version", "what", "fmt", "token", "filename", "sha256")
+          "kind", "version", "what", "fmt", "token", "filename", "sha256", "scan_id", "page_id", "page")
 
 
 def _leaks(text: str) -> list[str]:
@@ -157,6 +157,8 @@ def _ids(db, app) -> dict[str, list]:
         "job_id": one("SELECT id FROM print_jobs"), "ceremony_id": one("SELECT id FROM ceremonies"),
         "user_id": one("SELECT id FROM users"), "token_id": one("SELECT id FROM api_tokens"),
         "report_id": one("SELECT id FROM import_reports") or [1],
+        "scan_id": one("SELECT id FROM scans") or [1],
+        "page_id": one("SELECT id FROM scan_pages") or [1], "page": [1, 2],
         "kind": sorted({r for r in one("SELECT kind FROM templates")}),
         "version": sorted(set(one("SELECT version FROM templates"))),
         "what": list(exports.LISTS), "fmt": list(exports.FORMATS),
