@@ -30,6 +30,7 @@ class Settings:
     converter: str = "cli"
     pool_size: int = field(default_factory=lambda: os.cpu_count() or 2)
     convert_timeout: float = 60.0
+    render_seconds: float = 10.0  # a template's wall-clock limit per letter (letters/sandbox.py)
     recycle_after: int = 500
     amount_ceiling: int = 1_000_000_000
     session_minutes: int = 30
@@ -57,6 +58,7 @@ class Settings:
             converter=os.environ.get("PULANG_CONVERTER", "cli"),
             pool_size=_int("PULANG_POOL_SIZE", os.cpu_count() or 2),
             convert_timeout=float(os.environ.get("PULANG_CONVERT_TIMEOUT", 60)),
+            render_seconds=float(os.environ.get("PULANG_RENDER_SECONDS", 10)),
             recycle_after=_int("PULANG_RECYCLE_AFTER", 500),
             amount_ceiling=_int("PULANG_AMOUNT_CEILING", 1_000_000_000),
             session_minutes=_int("PULANG_SESSION_MINUTES", 30),

@@ -72,7 +72,8 @@ class Runtime:
         scratch folder and combined-template cache."""
         return Workshop(convert=self.convert, scratch=self.settings.tmp_dir,
                         combined_cache=self.settings.run_dir / "combined",
-                        converters=self.pool.size if self.pool is not None else 1)
+                        converters=self.pool.size if self.pool is not None else 1,
+                        render_seconds=self.settings.render_seconds)
 
     def logo(self) -> Path | None:
         """The office's letterhead logo file, if one was uploaded."""

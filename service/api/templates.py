@@ -44,9 +44,11 @@ def upload_template(kind):
         log("template.refused", target_type="template", target_id=kind,
             detail={"problems": sorted({p.code for p in exc.problems})})
         return refused(exc)
+    if row["existing"]:  # the same file again: nothing new was kept
+        return jsonify(dict(_view(row), problems=[], existing=True)), 200
     log("template.upload", target_type="template", target_id=kind,
         detail={"version": row["version"], "sha256": row["sha256"]})
-    return jsonify(dict(_view(row), problems=[])), 201
+    return jsonify(dict(_view(row), problems=[], existing=False)), 201
 
 
 @bp.get("/templates/<kind>/<int:version>/docx")

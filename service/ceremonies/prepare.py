@@ -35,7 +35,8 @@ def prepare(runtime, db, job_id: int, chunk: str, *, lease: str) -> ChunkInput:
     return ChunkInput(job_id=job_id, chunk=chunk, kind=kind, template_sha256=template["sha256"],
                       base_url=job["options"]["base_url"], letters=letters,
                       logo_sha256=sha256_file(logo) if logo.exists() else None,
-                      lease=lease, lease_seconds=leases.LEASE_SECONDS)
+                      lease=lease, lease_seconds=leases.LEASE_SECONDS,
+                      template_version=template["version"])
 
 
 def template_file(runtime, db, sha256: str) -> Path:

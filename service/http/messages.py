@@ -42,8 +42,22 @@ _TEXTS = {
     "unknown_attribute": lambda a: _("Nama %(name)s tidak disediakan oleh Pulang untuk surat "
                                      "jenis ini.", name=a["name"]) + _suggest(a),
     "unknown_filter": lambda a: _("Filter %(name)s tidak dikenal.", name=a["name"]) + _suggest(a),
-    "render_failed": lambda a: _("Templat tidak dapat diisi dengan data contoh: %(detail)s",
-                                 detail=a["detail"]),
+    "render_failed": lambda a: (
+        _("Templat tidak dapat diisi dengan data contoh lengkap (dengan logo, semua jenis "
+          "bantuan dan catatan): %(detail)s", detail=a["detail"]) if a.get("sample") == "full"
+        else _("Templat tidak dapat diisi dengan data contoh: %(detail)s", detail=a["detail"])),
+    "external_relationship": lambda a: _("Templat menautkan isi dari luar dokumen (%(what)s). "
+                                         "Gambar dan isi lain harus disisipkan ke dalam "
+                                         "dokumen, bukan ditautkan.", what=a["detail"]),
+    "external_field": lambda a: _("Templat berisi kolom (field) yang mengambil isi dari luar "
+                                  "dokumen (%(what)s). Hapus kolom itu; sisipkan isinya "
+                                  "langsung.", what=a["detail"]),
+    "embedded_document": lambda a: _("Templat menyisipkan dokumen lain (altChunk). Salin "
+                                     "isinya langsung ke dalam templat."),
+    "template_in_properties": lambda a: _("Properti dokumen (%(part)s: judul, penulis, dan "
+                                          "sebagainya) tidak boleh berisi tag. Pulang mengisi "
+                                          "properti itu sendiri dengan jenis surat dan nama "
+                                          "kantor.", part=a["part"]),
     # Imports
     "required": lambda a: _("wajib diisi"),
     "invalid": lambda a: _("tidak valid: %(detail)s", detail=a["detail"]),

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +32,8 @@ from . import processes
 from .chunk import ChunkInput, MadeLetter
 from .combine import NotCombinable, combined_template
 from .convert import ConversionError, QueueFull
-from .render import render_docx
+from .render import About, render_docx
+from .sandbox import Limits
 from .split import SplitError
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Workshop:
     scratch: Path                  # renders and conversions, removed as soon as read
     combined_cache: Path           # combined templates, by template hash
     converters: int = 1            # how many conversions may run at once
+    render_seconds: float = 10.0   # a template's time limit per letter (letters/sandbox.py)
 
 
 def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | None = None,
@@ -60,13 +62,15 @@ def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | 
     timings = {} if timings is None else timings
     stamps = chunk.stamps()
     started = time.perf_counter()
+    about = About(chunk.kind, chunk.template_version or None,
+                  tuple(letter.doc_id for letter in chunk.letters), _office(chunk))
     try:
-        made = _combined(workshop, template, chunk, stamps, logo, timings)
+        made = _combined(workshop, template, chunk, stamps, logo, timings, about)
         timings["path"] = "combined"
     except (NotCombinable, ConversionError, SplitError) as exc:
         log.warning("%d %s letters: combined conversion not usable (%s: %s); converting "
                     "one by one", len(chunk.letters), chunk.kind, type(exc).__name__, exc)
-        made = _one_by_one(workshop, template, chunk, stamps, logo)
+        made = _one_by_one(workshop, template, chunk, stamps, logo, about)
         timings["path"] = "one_by_one"
     timings["made_s"] = time.perf_counter() - started
     faults.point("batch_after_stamp")
@@ -75,7 +79,7 @@ def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | 
 
 
 def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo,
-              timings: dict) -> list[tuple]:
+              timings: dict, about: About) -> list[tuple]:
     if not COMBINE:
         raise NotCombinable("combining is switched off")
     contexts = [letter.context for letter in chunk.letters]
@@ -88,7 +92,8 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, log
     docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
         with _RENDER:
-            render_docx(combined, {"records": contexts}, docx, logo=logo)
+            render_docx(combined, {"records": contexts}, docx, logo=logo, about=about,
+                        limits=Limits(seconds=workshop.render_seconds))
         timings["render_s"] = time.perf_counter() - started
         started = time.perf_counter()
         _convert(workshop, docx, pdf, bookmarks=True)
@@ -106,12 +111,15 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, log
         pdf.unlink(missing_ok=True)
 
 
-def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo) -> list[tuple]:
-    def one(context: dict) -> bytes:
+def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo,
+                about: About) -> list[tuple]:
+    def one(letter) -> bytes:
         scratch = workshop.scratch / uuid.uuid4().hex
         docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
         try:
-            render_docx(template, context, docx, logo=logo)
+            render_docx(template, letter.context, docx, logo=logo,
+                        about=replace(about, documents=(letter.doc_id,)),
+                        limits=Limits(seconds=workshop.render_seconds))
             _convert(workshop, docx, pdf)
             return pdf.read_bytes()
         finally:
@@ -119,8 +127,14 @@ def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, l
             pdf.unlink(missing_ok=True)
 
     with ThreadPoolExecutor(max(1, workshop.converters)) as ex:
-        pdfs = list(ex.map(one, [letter.context for letter in chunk.letters]))
+        pdfs = list(ex.map(one, chunk.letters))
     return processes.stamp_all([(pdf, number, url, None) for pdf, (number, url) in zip(pdfs, stamps)])
+
+
+def _office(chunk: ChunkInput) -> str:
+    """The office's name (the documents' author), from the first letter's context."""
+    office = chunk.letters[0].context.get("office")
+    return office.get("name", "") if isinstance(office, dict) else ""
 
 
 def _convert(workshop: Workshop, docx, pdf, *, bookmarks: bool = False) -> None:

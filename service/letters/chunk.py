@@ -35,6 +35,7 @@ class ChunkInput:
     logo_sha256: str | None = None
     lease: str = ""    # the claim this input was handed out under; results must carry it
     lease_seconds: float = 30.0
+    template_version: int = 0  # for messages and logs (render.About); 0: not known
 
     def stamps(self) -> list[tuple[str, str]]:
         """(number, verify URL) per letter, in order."""
@@ -56,6 +57,7 @@ def to_wire(chunk: ChunkInput) -> dict:
         "job_id": chunk.job_id, "chunk": chunk.chunk, "kind": chunk.kind,
         "template_sha256": chunk.template_sha256, "logo_sha256": chunk.logo_sha256,
         "base_url": chunk.base_url, "lease": chunk.lease, "lease_seconds": chunk.lease_seconds,
+        "template_version": chunk.template_version,
         "letters": [{"doc_id": x.doc_id, "number": x.number, "token": x.token,
                      "context": _encode(x.context)} for x in chunk.letters],
     }
@@ -68,7 +70,8 @@ def from_wire(data: dict) -> ChunkInput:
                       template_sha256=str(data["template_sha256"]),
                       logo_sha256=data.get("logo_sha256"), base_url=str(data["base_url"]),
                       letters=letters, lease=str(data["lease"]),
-                      lease_seconds=float(data.get("lease_seconds", 30.0)))
+                      lease_seconds=float(data.get("lease_seconds", 30.0)),
+                      template_version=int(data.get("template_version") or 0))
 
 
 def _encode(value):

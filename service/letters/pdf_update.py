@@ -56,10 +56,12 @@ class PdfUpdateError(ValueError):
 @dataclass
 class Stream:
     """A stream to write: its dictionary (without /Length or /Filter) and its decoded data.
-    Written compressed (Flate)."""
+    Written compressed (Flate), unless `compress` is False (PDF/A's XMP metadata stream
+    must not be filtered)."""
 
     dict: DictionaryObject
     data: bytes
+    compress: bool = True
 
 
 class Update:
@@ -249,9 +251,12 @@ def _serialize(obj, out: io.BytesIO) -> None:
     if isinstance(obj, Stream):
         # Embedded font programs (/Length1) are nearly always the same bytes (the stamp's
         # first subset holds all of ASCII): compressed once per process. The rest is small.
-        data = _compressed(obj.data) if "/Length1" in obj.dict else zlib.compress(obj.data, 6)
         d = DictionaryObject(obj.dict)
-        d[NameObject("/Filter")] = NameObject("/FlateDecode")
+        if not obj.compress:
+            data = obj.data
+        else:
+            data = _compressed(obj.data) if "/Length1" in obj.dict else zlib.compress(obj.data, 6)
+            d[NameObject("/Filter")] = NameObject("/FlateDecode")
         d[NameObject("/Length")] = NumberObject(len(data))
         d.write_to_stream(out)
         out.write(b"\nstream\n")

@@ -25,7 +25,8 @@ from ..records.kinds import CASE_KINDS
 from ..records.storage import relative_path, sha256_bytes, write_atomic
 from .context import document_context
 from .pdftext import extract_text
-from .render import render_docx
+from .render import About, render_docx
+from .sandbox import Limits
 from .stamp import stamp_pdf
 
 
@@ -110,7 +111,9 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
         context = document_context(db, case, settings, number=doc["number"], issued_on=issued_on)
         logo = runtime.settings.logo_path
         render_docx(templates.resolve(runtime.settings, template), context, docx,
-                    logo=logo if logo.exists() else None)
+                    logo=logo if logo.exists() else None,
+                    about=About(kind, template["version"], (doc["id"],), settings["office"]["name"]),
+                    limits=Limits(seconds=runtime.settings.render_seconds))
         faults.point("after_render")
         runtime.convert(docx, raw_pdf)
         faults.point("after_convert")

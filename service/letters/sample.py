@@ -159,3 +159,42 @@ def ceremony_context(cases: list[dict], **overrides) -> dict:
 def sample_ceremony_context() -> dict:
     """Context of a ceremony document (aid roster, ceremony release report)."""
     return ceremony_context(_cases())
+
+
+# The "full" samples: every optional value filled, every aid kind, notes, a logo. The
+# upload check renders each template with the sparse sample above and with these, so a
+# branch that only prints when something is present ({% if office_logo %}, {% if notes %})
+# runs before the template is kept, not first on a real woman's letter.
+
+_FULL_NOTES = ("Sudah memiliki e-KTP; keluarga menjemput di terminal. Catatan panjang: "
+               "dokumen kependudukan lengkap, surat keterangan domisili dari kelurahan.")
+
+
+def _every_aid() -> list[dict]:
+    return [aid_item(kind, 100_000 * (n + 1), "APBD Kota Jambi TA 2024", f"Keterangan {label}")
+            for n, (kind, label) in enumerate(AID_KINDS.items())]
+
+
+def _full_case() -> dict:
+    return case("Siti Nurhaliza binti Abdullah", "3510154506890003", "Banyuwangi",
+                dt.date(1989, 6, 5), "Dusun Krajan RT 002 RW 001, Desa Kedungringin",
+                "Banyuwangi, Jawa Timur", "JMB-2024-0099", _every_aid(), notes=_FULL_NOTES)
+
+
+def full_case_context() -> dict:
+    """sample_case_context with every optional value filled and every aid kind."""
+    context = sample_case_context()
+    context.update(_full_case())
+    return context
+
+
+def full_ceremony_context() -> dict:
+    """sample_ceremony_context with every aid kind given and every woman's notes filled."""
+    people = [dict(person, notes=person["notes"] or _FULL_NOTES) for person in _cases()]
+    return ceremony_context(people + [_full_case()])
+
+
+# A 1 × 1 PNG: the logo of the full samples (any picture exercises the same template paths).
+SAMPLE_LOGO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408"
+    "d763606060000000040001f61738550000000049454e44ae426082")

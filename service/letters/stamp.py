@@ -15,8 +15,9 @@ together by measurement (bench/qr_read_bench.py, docs/decisions.md). The result 
 incremental update (see "writing" below). PDF/A-2b stays intact: the stamp's fonts are
 embedded TrueType subsets (Liberation Sans, or DejaVu Sans), colours are RGB under the
 document's sRGB output intent, the stamp is marked as a pagination artifact, and the XMP
-metadata and /Info are left untouched. The BATAL watermark uses transparency, which PDF/A-2
-allows (the output intent supplies the blending colour space).
+metadata and /Info are written again to agree (pdf_meta.py: neutral values, the PDF/A
+claim kept). The BATAL watermark uses transparency, which PDF/A-2 allows (the output
+intent supplies the blending colour space).
 
 Privacy: the stamp carries only the letter number, the page numbers and the verify URL
 (an opaque token) with the page number. Nothing else is ever passed in, and nothing here logs.
@@ -49,6 +50,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from ..errors import PulangError
+from . import pdf_meta
 from .pdf_update import Stream, Update, get_resolved
 
 __all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count", "page_url"]
@@ -461,6 +463,7 @@ def _overlay(
         up.replace(page.indirect_reference, new_page)
 
     _retag_subset_fonts(up)
+    pdf_meta.agree(up)  # /Info and XMP: neutral, and the same (PDF/A-2b)
     return up.write(), len(pages)
 
 

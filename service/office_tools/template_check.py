@@ -1,6 +1,9 @@
 """Checking an uploaded Word template before it is kept: the container (zipsafe), then
-each part's text as docxtpl will see it, then the names it uses against what the product
-gives a document of that kind (service.letters.sample holds exactly those names).
+what reaches outside the document (service.letters.external: linked pictures, including
+fields), Jinja tags in the document properties (docProps/*.xml: they would put a name in
+the PDF's metadata), then each part's text as docxtpl will see it, then the names it uses
+against what the product gives a document of that kind (service.letters.sample holds
+exactly those names).
 
 Every problem found is reported, not just the first: an admin fixing a template in Word
 should need one round trip, not five.
@@ -15,14 +18,22 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 from lxml import etree
 
-from ..letters.render import make_env
-from ..letters.sample import sample_case_context, sample_ceremony_context
+from ..letters import external
+from ..letters.sample import (
+    full_case_context,
+    full_ceremony_context,
+    sample_case_context,
+    sample_ceremony_context,
+)
+from ..letters.sandbox import make_env
 from ..records.kinds import CASE_KINDS
 from .problems import Problem
 from .zipsafe import open_zip
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
+_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_PROPERTIES = re.compile(r"^docProps/[^/]+\.xml$")
+_JINJA = re.compile(r"\{[{%#]|[}%#]\}")
 _MAIN_TYPES = ("wordprocessingml.document.main+xml", "wordprocessingml.template.main+xml")
 _SPECIAL = re.compile(r"\{%-?\s*(tr|tc|p)\s")
 _BLOCK = re.compile(r"\{%-?\s*(?:tr |tc |p )?\s*(if|for|macro|call|filter|set|with|block|raw)\b"
@@ -41,6 +52,12 @@ def context_for(kind: str) -> dict:
     return context
 
 
+def full_context_for(kind: str) -> dict:
+    """The full sample of `kind` (every optional value, every aid kind, notes); the
+    renderer sets office_logo."""
+    return full_case_context() if kind in CASE_KINDS else full_ceremony_context()
+
+
 def check_docx(data: bytes, kind: str) -> list[Problem]:
     """Every problem of the upload; raises Refused when it cannot be opened safely."""
     archive, problems = open_zip(data, required=("[Content_Types].xml", "word/document.xml"),
@@ -48,6 +65,10 @@ def check_docx(data: bytes, kind: str) -> list[Problem]:
     types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
     if not any(t in types for t in _MAIN_TYPES):
         return problems + [Problem("not_docx")]
+    problems += [Problem(reach.code, where=reach.detail,
+                         args={"part": reach.part, "detail": reach.detail})
+                 for reach in external.in_docx(archive)]
+    problems += _properties(archive)
     context = context_for(kind)
     for name in sorted(n for n in set(archive.namelist()) if _PARTS.match(n)):
         try:
@@ -60,6 +81,25 @@ def check_docx(data: bytes, kind: str) -> list[Problem]:
         blamed = {p.where for p in structural}
         problems += structural + [p for p in _check_part(root, name, context)
                                   if not (p.code == "syntax_error" and p.where in blamed)]
+    return problems
+
+
+def _properties(archive) -> list[Problem]:
+    """Document properties are never rendered (render.py sets them to neutral values): a
+    tag there is a mistake, and in the old renderer printed the woman's name into the
+    PDF's metadata."""
+    problems = []
+    for name in sorted(n for n in set(archive.namelist()) if _PROPERTIES.match(n)):
+        try:
+            root = etree.fromstring(archive.read(name), _XML)
+        except etree.XMLSyntaxError:
+            problems.append(Problem("broken_xml", where=name))
+            continue
+        texts = [t for el in root.iter() for t in (el.text, *el.attrib.values()) if t]
+        tagged = next((t for t in texts if _JINJA.search(t)), None)
+        if tagged is not None:
+            problems.append(Problem("template_in_properties", where=_short(tagged),
+                                    args={"part": name}))
     return problems
 
 
@@ -159,7 +199,8 @@ def _names(tree, lines, part: str, context: dict) -> list[Problem]:
 
     for node in tree.find_all(nodes.Filter):
         if node.name not in _ENV.filters:
-            report("unknown_filter", node.name, node, _ENV.filters)
+            report("unknown_filter", node.name, node,
+                   [f for f in _ENV.filters if not f.startswith("pulang_")])
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in known:
             report("unknown_variable", node.name, node, set(context))

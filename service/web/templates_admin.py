@@ -60,6 +60,10 @@ def upload():
             detail={"problems": sorted({p.code for p in exc.problems})})
         problems = [(describe(p), p.where) for p in exc.problems]
         return _index(form, problems, status=exc.status)
+    if row["existing"]:
+        flash(_("Berkas ini sama persis dengan versi %(version)s; tidak ada versi baru yang dibuat.",
+                version=row["version"]), "info")
+        return redirect(url_for("templates_admin.version", kind=kind, version=row["version"]))
     log("template.upload", target_type="template", target_id=kind,
         detail={"version": row["version"], "sha256": row["sha256"]})
     flash(_("Templat diterima sebagai versi %(version)s. Bandingkan pratinjaunya, lalu aktifkan.",
