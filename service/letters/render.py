@@ -49,15 +49,23 @@ LOGO_HEIGHT = Mm(22)
 
 class RenderError(PulangError):
     """A template could not be filled. `message` is safe to show and store (no letter
-    data); `detail` is the underlying error's own text, for sample data only."""
+    data); `what` is the kind of failure (syntax, undefined, forbidden, time, loops,
+    text, value, recursion, data, outside, unreadable) and `numbers` its figures, for
+    pages to word it in the reader's language; `detail` is the underlying error's own
+    text, shown only for the invented sample data (the upload check)."""
 
     status = 422
     code = "render_failed"
 
-    def __init__(self, message: str, *, detail: str = "", reason: str = "", **extra):
-        super().__init__(message, **extra)
+    def __init__(self, message: str, *, detail: str = "", what: str = "",
+                 about: "About | None" = None, numbers: dict | None = None):
+        super().__init__(message, template={"kind": about.kind, "version": about.version}
+                         if about and about.kind else None, failure=what or None)
+        self.extra = {k: v for k, v in self.extra.items() if v is not None}
         self.detail = detail or message
-        self.reason = reason
+        self.what = what
+        self.about = about
+        self.numbers = numbers or {}
 
 
 @dataclass(frozen=True)
@@ -121,29 +129,31 @@ def neutral_properties(docx, about: About) -> None:
 
 
 _ENV = make_env()
-# Exception types whose text is the template's own (a tag written wrongly), never data.
-_TEMPLATE_TEXT = (jinja2.TemplateSyntaxError,)
 
 
-def _reason(exc: BaseException, limits: Limits) -> str:
-    """What went wrong, in staff terms, without quoting the letter's data."""
+def _what(exc: BaseException, limits: Limits) -> tuple[str, str, dict]:
+    """(code, staff-terms reason, its numbers) of a failure, never quoting the letter's data."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"a tag is written wrongly ({exc.message})"
+        # Jinja's message quotes the template's own text (a tag written wrongly), not data.
+        return "syntax", f"a tag is written wrongly ({exc.message})", {"detail": exc.message}
     if isinstance(exc, TemplateLimit):
-        return {
-            "time": f"it took longer than {limits.seconds:g} seconds",
-            "loops": f"its loops ran more than {limits.loop_iterations} times",
-            "text": "it made far more text than a letter holds",
-        }.get(exc.what, "it built a value far larger than a letter needs")
+        if exc.what == "time":
+            return "time", f"it took longer than {limits.seconds:g} seconds", {"seconds": limits.seconds}
+        if exc.what == "loops":
+            return ("loops", f"its loops ran more than {limits.loop_iterations} times",
+                    {"times": limits.loop_iterations})
+        if exc.what == "text":
+            return "text", "it made far more text than a letter holds", {}
+        return "value", "it built a value far larger than a letter needs", {}
     if isinstance(exc, jinja2.UndefinedError):
-        return "it uses a name or a value this letter does not have"
+        return "undefined", "it uses a name or a value this letter does not have", {}
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return "it tries something templates may not do"
+        return "forbidden", "it tries something templates may not do", {}
     if isinstance(exc, RecursionError):
-        return "it calls itself too deeply"
-    if isinstance(exc, jinja2.TemplateError):
-        return f"it cannot be filled ({type(exc).__name__})"
-    return f"this letter's data does not fit what the template does with it ({type(exc).__name__})"
+        return "recursion", "it calls itself too deeply", {}
+    name = type(exc).__name__
+    return ("data", f"this letter's data does not fit what the template does with it ({name})",
+            {"error": name})
 
 
 def _scale(context: dict) -> int:
@@ -167,41 +177,42 @@ def render_docx(template: Path, context: dict, out: Path, *, logo: Path | None =
     check_plain(context)
     reached = external.in_file(Path(template))
     if reached:
-        raise _failed(about, "refers to something outside the document", f"{reached[0].code}: "
-                      f"{reached[0].detail}", what="outside")
+        raise _failed(about, "outside", "it refers to something outside the document",
+                      f"{reached[0].code}: {reached[0].detail}")
     marker = f"pulanglogo{secrets.token_hex(16)}"
     context = dict(context, office_logo=marker if logo else "")
     try:
         doc = _Docx(str(template))
         doc.init_docx()
     except Exception as exc:  # not a Word file python-docx can open
-        raise _failed(about, "cannot be opened as a Word document", type(exc).__name__,
-                      what="unreadable") from None
+        raise _failed(about, "unreadable", "it cannot be opened as a Word document",
+                      type(exc).__name__) from None
     doc.run = _Run(logo, marker)
     failure = None
     try:
         with budget(limits):
             doc.render(context, jinja_env=_ENV, autoescape=True)
-    except Exception as exc:  # anything a template does: see _reason
-        failure = (type(exc).__name__, _reason(exc, limits),
-                   exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc))
+    except Exception as exc:  # anything a template does: see _what
+        detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+        failure = (type(exc).__name__, *_what(exc, limits), detail)
     if failure:
         # Raised outside the except block: the original exception (whose text may quote
         # the letter's data) is not chained to it, so no traceback can print it.
-        name, reason, detail = failure
-        log.warning("render failed: %s in %s template version %s, documents %s",
-                    name, about.kind or "?", about.version, list(about.documents))
-        raise RenderError(f"{about.named()} could not be filled: {reason}",
-                          detail=detail, reason=reason)
+        name, what, reason, numbers, detail = failure
+        raise _failed(about, what, reason, detail, exception=name, **numbers)
     if doc.run.reached:
-        raise _failed(about, "builds a reference to something outside the document",
-                      f"{doc.run.reached[0].code}: {doc.run.reached[0].detail}", what="outside")
+        raise _failed(about, "outside", "it builds a reference to something outside the document",
+                      f"{doc.run.reached[0].code}: {doc.run.reached[0].detail}")
     neutral_properties(doc.docx, about)
     doc.save(str(out))
 
 
-def _failed(about: About, reason: str, detail: str, *, what: str) -> RenderError:
-    log.warning("render refused: %s in %s template version %s, documents %s",
-                what, about.kind or "?", about.version, list(about.documents))
-    return RenderError(f"{about.named()} could not be filled: it {reason}",
-                       detail=detail, reason=reason)
+def _failed(about: About, what: str, reason: str, detail: str, *, exception: str = "",
+            **numbers) -> RenderError:
+    """The error to raise, logged by its type, the template's kind and version and the
+    documents' ids only."""
+    log.warning("render failed (%s%s) in %s template version %s, documents %s", what,
+                f": {exception}" if exception else "", about.kind or "?", about.version,
+                list(about.documents))
+    return RenderError(f"{about.named()} could not be filled: {reason}", detail=detail,
+                       what=what, about=about, numbers=numbers)

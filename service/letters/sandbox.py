@@ -4,8 +4,8 @@ An office uploads its own templates, so a template is code written by someone we
 fully trust, run on the woman's data. Two rules hold here:
 
 **Plain data only.** A template reaches nothing but the values it is given (str, int,
-Decimal, date/datetime, bool, None, lists and dicts of them: render.py asserts that of
-every context) and Jinja's own loop helpers. Attribute access and calls are allowed by a
+Decimal, float, date/datetime, bool, None, lists and dicts of them: render.py asserts
+that of every context) and Jinja's own loop helpers. Attribute access and calls are allowed by a
 list, per type: `name.upper()`, `date.year`, `case.items()` work; anything else (every
 `__dunder__`, `str.format`, `list.append`, any object the list does not name) is refused.
 
@@ -182,7 +182,8 @@ def _text_size(value, limit: int) -> int:
 
 # --- plain data -------------------------------------------------------------------------
 
-PLAIN_TYPES = (str, int, bool, decimal.Decimal, dt.date, dt.datetime, type(None))
+# float too: letters/chunk.py's wire form (JSON) carries it, and it has nothing to reach.
+PLAIN_TYPES = (str, int, bool, float, decimal.Decimal, dt.date, dt.datetime, type(None))
 
 
 def check_plain(value, where: str = "context") -> None:
@@ -202,7 +203,8 @@ def check_plain(value, where: str = "context") -> None:
             check_plain(item, f"{where}.{key}")
         return
     raise TypeError(f"{where} is a {kind.__module__}.{kind.__qualname__}; templates see plain "
-                    "data only (str, int, Decimal, date, datetime, bool, None, lists and dicts)")
+                    "data only (str, int, Decimal, float, date, datetime, bool, None, lists "
+                    "and dicts)")
 
 
 # What a template may read and call, per type. Every name here returns plain data and
@@ -250,20 +252,22 @@ def _allowed(obj, attr: str) -> bool:
 
 # --- filters ----------------------------------------------------------------------------
 
-# Jinja's filters a template may use. Left out: format (printf widths), pprint, tojson,
-# xmlattr, urlize (markup), random (a letter must print the same twice), filesizeformat.
+# Jinja's filters a template may use. Left out: safe (a value would go into the Word XML
+# unescaped: a name typed with markup could add a field or break the file), format
+# (printf widths), pprint, tojson, xmlattr, urlize (markup), random (a letter must print
+# the same twice), filesizeformat.
 _JINJA_FILTERS = (
     "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort",
     "e", "escape", "first", "float", "forceescape", "groupby", "indent", "int", "join",
     "last", "length", "list", "lower", "items", "map", "min", "max", "reject",
-    "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "slice",
+    "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice",
     "sort", "string", "striptags", "sum", "title", "trim", "truncate", "unique", "upper",
     "urlencode", "wordcount", "wordwrap",
 )
 # Filters that turn their value into text: a list or dict given to them is measured first.
 _TEXT_FILTERS = frozenset({
     "capitalize", "center", "e", "escape", "forceescape", "indent", "lower", "replace",
-    "safe", "string", "striptags", "title", "trim", "truncate", "upper", "urlencode",
+    "string", "striptags", "title", "trim", "truncate", "upper", "urlencode",
     "wordcount", "wordwrap", *FILTERS,
 })
 

@@ -185,6 +185,7 @@ def _check_part(root, part: str, context: dict) -> list[Problem]:
 def _names(tree, lines, part: str, context: dict) -> list[Problem]:
     """Unknown variables, attributes and filters, each with the closest known name."""
     assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    assigned |= {n.name for n in tree.find_all(nodes.Macro)} | {"caller"}
     known = set(context) | set(_ENV.globals) | assigned | {"loop"}
     problems, seen = [], set()
 

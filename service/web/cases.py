@@ -13,6 +13,7 @@ from ..clock import office_today
 from ..errors import Conflict, InvalidInput, PulangError
 from ..http.support import get_db, log, runtime
 from ..letters.pipeline import generate_case_document
+from ..letters.render import RenderError
 from ..auth.users import usernames
 from ..records import cases as records
 from ..records import overview, signed_copies
@@ -22,7 +23,7 @@ from ..records.kinds import CASE_KINDS
 from ..records.nik import check_nik
 from .auth import requires
 from .forms import ActionForm, AidForm, CaseForm
-from .i18n import KIND_LABELS, reason, reasons
+from .i18n import KIND_LABELS, reason, reasons, render_failure
 
 bp = Blueprint("cases", __name__)
 RECENT = 15
@@ -146,6 +147,9 @@ def generate(case_id):
         for why in reasons(exc.fields).values() or [reason(exc.message)]:
             flash(why, "error")
         return redirect(url_for("cases.view", case_id=case_id, _anchor="surat"))
+    except RenderError as exc:  # the template, not the clerk: 422, the page as it was
+        flash(render_failure(exc), "error")
+        return view(case_id), 422
     except PulangError as exc:
         if exc.status == 404:
             raise

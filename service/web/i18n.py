@@ -102,6 +102,37 @@ _REASONS = [
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), say) for pattern, say in _REASONS]
 
+# Why a template could not be filled (letters/render.py RenderError.what), in staff terms.
+_RENDER_FAILURES = {
+    "syntax": lambda n: gettext("ada tag yang salah tulis"),
+    "undefined": lambda n: gettext("templat memakai nama atau nilai yang tidak ada pada surat ini"),
+    "forbidden": lambda n: gettext("templat mencoba sesuatu yang tidak diizinkan"),
+    "time": lambda n: gettext("pengisiannya lebih lama dari %(seconds)s detik",
+                              seconds=f"{n.get('seconds', 0):g}"),
+    "loops": lambda n: gettext("perulangannya berjalan lebih dari %(times)s kali", times=n.get("times")),
+    "text": lambda n: gettext("templat membuat teks jauh lebih banyak daripada isi sebuah surat"),
+    "value": lambda n: gettext("templat membuat nilai yang jauh lebih besar daripada yang "
+                               "diperlukan surat"),
+    "recursion": lambda n: gettext("templat memanggil dirinya sendiri terlalu dalam"),
+    "data": lambda n: gettext("data surat ini tidak cocok dengan yang dilakukan templat "
+                              "terhadapnya (%(error)s)", error=n.get("error", "")),
+    "outside": lambda n: gettext("templat merujuk ke sesuatu di luar dokumen"),
+    "unreadable": lambda n: gettext("berkas templat tidak dapat dibuka sebagai dokumen Word"),
+}
+
+
+def render_failure(exc) -> str:
+    """A RenderError as a clerk reads it: which template, what went wrong, what to do.
+    Built from the error's codes and numbers only (its message has no letter data either)."""
+    about = exc.about
+    why = _RENDER_FAILURES.get(exc.what, lambda n: reason(exc.message))(exc.numbers)
+    if about is None or not about.kind:
+        return gettext("Templat tidak dapat diisi untuk surat ini: %(why)s.", why=why)
+    return gettext("Templat %(kind)s versi %(version)s tidak dapat diisi untuk surat ini: "
+                   "%(why)s. Minta admin memeriksa templat itu.",
+                   kind=KIND_LABELS.get(about.kind, about.kind), version=about.version or "?",
+                   why=why)
+
 
 def reason(text: str) -> str:
     """The clerk's wording of one reason; an unknown one is shown as it is."""
