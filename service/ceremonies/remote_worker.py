@@ -121,7 +121,8 @@ class RemoteWorker:
         self.cache.mkdir(parents=True, exist_ok=True)
         self.workshop = bulk.Workshop(convert=pool.convert, scratch=settings.tmp_dir,
                                       combined_cache=settings.run_dir / "combined",
-                                      converters=pool.size)
+                                      converters=pool.size,
+                                      render_seconds=settings.render_seconds)
         self.heartbeat = leases.Heartbeat(self._renew, every=1.0)
 
     def _renew(self, held: set) -> None:

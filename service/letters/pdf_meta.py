@@ -25,6 +25,7 @@ is written unfiltered, as PDF/A requires.
 
 from __future__ import annotations
 
+import functools
 import re
 from xml.sax.saxutils import escape
 
@@ -53,9 +54,11 @@ _KEPT = {"dc": ("title", "creator"), "xmp": ("CreatorTool", "CreateDate", "Modif
 _KEPT_NAMES = {f"{{{NS[prefix]}}}{name}" for prefix, names in _KEPT.items() for name in names}
 
 
+@functools.lru_cache(maxsize=32)
 def read_xmp(packet: bytes) -> tuple[dict[str, str], bool]:
     """The properties kept (see the module docstring), by XMP name ("dc:title"), and
-    whether the packet holds any other property."""
+    whether the packet holds any other property. (Remembered: a print job's letters,
+    cut from one PDF, share one packet; callers must not change the dict.)"""
     root = etree.fromstring(packet, _XML)
     found: dict[str, str] = {}
     other = False
@@ -154,6 +157,4 @@ def agree(up: Update) -> None:
             DictionaryObject({NameObject("/Type"): NameObject("/Metadata"),
                               NameObject("/Subtype"): NameObject("/XML")}),
             _packet(props), compress=False))
-    info = up.info()
-    info.clear()
-    info.update(_info(props))
+    up.set_info(_info(props))

@@ -16,6 +16,7 @@ mixes the two.
     up.replace(page.indirect_reference, new_page)
     up.catalog()[NameObject("/Outlines")] = ...   # the catalog, replaced
     up.info()[NameObject("/Producer")] = ...      # the document information dictionary
+    up.set_info(DictionaryObject(...))            # … or a new one, the old not read
     out = up.write()                    # pdf + the update
 
 pypdf's object classes do the parsing and serialising; a file whose end is malformed
@@ -154,6 +155,14 @@ class Update:
         if self._info_ref is None:
             self._info_ref = self.add(DictionaryObject())
         return self._writable(self._info_ref)
+
+    def set_info(self, info: DictionaryObject) -> None:
+        """Write `info` as the document information dictionary, in place of the original's
+        (which is not read)."""
+        if self._info_ref is None:
+            self._info_ref = self.add(info)
+        else:
+            self.replace(self._info_ref, info)
 
     def _writable(self, ref: IndirectObject) -> DictionaryObject:
         if ref.idnum not in self._objects:

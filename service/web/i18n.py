@@ -108,7 +108,7 @@ _RENDER_FAILURES = {
     "undefined": lambda n: gettext("templat memakai nama atau nilai yang tidak ada pada surat ini"),
     "forbidden": lambda n: gettext("templat mencoba sesuatu yang tidak diizinkan"),
     "time": lambda n: gettext("pengisiannya lebih lama dari %(seconds)s detik",
-                              seconds=f"{n.get('seconds', 0):g}"),
+                              seconds="%g" % n.get("seconds", 0)),
     "loops": lambda n: gettext("perulangannya berjalan lebih dari %(times)s kali", times=n.get("times")),
     "text": lambda n: gettext("templat membuat teks jauh lebih banyak daripada isi sebuah surat"),
     "value": lambda n: gettext("templat membuat nilai yang jauh lebih besar daripada yang "
