@@ -564,6 +564,11 @@ def test_anonymising_removes_her_scans_but_keeps_the_signed_receipt(client, staf
     files = {kind: [settings.archive / r[0] for r in db.execute(
         "SELECT path FROM scan_pages WHERE document_id = ?", [doc["id"]])] for kind, (doc, _) in docs.items()}
     assert all(p.is_file() for paths in files.values() for p in paths)
+    receipt = docs["aid_receipt"][0]["id"]
+    receipt_pages = [r[0] for r in db.execute("SELECT id FROM scan_pages WHERE document_id = ?", [receipt])]
+    thumbnails = [f"/api/v1/scans/pages/{i}/thumbnail.png" for i in receipt_pages]
+    assert receipt_pages and all(client.get(u, headers=staff).status_code == 200 for u in thumbnails)
+    assert client.get(f"/api/v1/documents/{receipt}/signed.pdf", headers=staff).status_code == 200
     _, supervisor = make_user("supervisor")
     client.post(f"/api/v1/cases/{case['id']}/close", headers=supervisor)
     db.execute("UPDATE cases SET closed_at = '2015-01-01T00:00:00+00:00' WHERE id = ?", [case["id"]])
@@ -574,6 +579,9 @@ def test_anonymising_removes_her_scans_but_keeps_the_signed_receipt(client, staf
     pledge = db.execute("SELECT count(*), count(path) FROM scan_pages WHERE document_id = ?",
                         [docs["pledge"][0]["id"]]).fetchone()
     assert pledge == (len(files["pledge"]), 0)  # the record that it came back stays, not the page
+    # Her kept receipt's signed pages name her: no longer shown to staff, as a picture or a PDF.
+    assert all(client.get(u, headers=staff).status_code == 404 for u in thumbnails)
+    assert client.get(f"/api/v1/documents/{receipt}/signed.pdf", headers=staff).status_code == 404
 
 
 def test_backups_carry_the_scans(client, staff, immediate, her, db, settings, tmp_path):

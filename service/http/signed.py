@@ -39,8 +39,13 @@ def _no_store(data: bytes, mimetype: str, filename: str | None = None) -> Respon
 
 
 def thumbnail(page_id: int) -> Response:
-    """A stored scanned page, small (tray pages, and pages attached from it)."""
-    row = tray.get(get_db(), page_id, state=None)
+    """A stored scanned page, small (tray pages, and pages attached from it). A page filed
+    with a paper kept for the auditors after an anonymisation (her receipt, a roster
+    listing her) is not shown: the picture names her."""
+    db = get_db()
+    row = tray.get(db, page_id, state=None)
+    if row["document_id"] is not None:
+        documents.get_document(db, row["document_id"])  # 404 for a paper kept for audit
     if not row["path"]:
         raise NotFound("this page is no longer kept")
     path = runtime().settings.archive / row["path"]
