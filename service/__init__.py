@@ -37,6 +37,13 @@ def create_app(test_config: dict | None = None, *, runtime=None) -> Flask:
     db.close()
 
     app.extensions["pulang"] = runtime or Runtime(settings)
+    if app.extensions["pulang"].settings.proxy_hops:
+        # Behind an office's reverse proxy: trust its X-Forwarded-* headers (the client's
+        # address for sign-in throttling, https for redirects), and only from that many
+        # hops; off by default, so a client cannot pick its own address (issue 10).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.extensions["pulang"].settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.teardown_appcontext(close_db)
     errors_http.init_app(app)
     app.register_blueprint(api_bp)

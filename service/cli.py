@@ -114,15 +114,19 @@ def token():
 
 @token.command("create")
 @click.argument("name")
-def token_create(name):
+@click.option("--days", type=int, default=None,
+              help="Days until the token expires (default PULANG_TOKEN_DAYS, 90).")
+def token_create(name, days):
     """Print a new API token for NAME (shown once, stored only as a hash)."""
-    db = _open_db(_settings())
+    settings = _settings()
+    db = _open_db(settings)
+    days = settings.token_days if days is None else days
     try:
-        value = create_token(db, name)
+        value = create_token(db, name, days=days)
     except PulangError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(f"{exc.message}: {json.dumps(exc.fields)}") from None
     audit_log.record(db, "token.create", target_type="user", target_id=name)
-    click.echo(f"API token for {name} (shown once):")
+    click.echo(f"API token for {name} (shown once; expires in {days} days):")
     click.echo(value)
 
 
@@ -134,8 +138,9 @@ def token_list(name):
     rows = list(db.query("SELECT api_tokens.* FROM api_tokens JOIN users ON users.id = user_id "
                          "WHERE users.username = ? ORDER BY api_tokens.id", [name]))
     for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        click.echo(f"{row['id']}\t{row['prefix']}…\tcreated {row['created_at']}\t{state}")
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"expires {row['expires_at']}"
+        used = f"last used {row['last_used_at']}" if row["last_used_at"] else "never used"
+        click.echo(f"{row['id']}\t{row['prefix']}…\tcreated {row['created_at']}\t{used}\t{state}")
     if not rows:
         click.echo(f"{name} has no API tokens.")
 

@@ -10,6 +10,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def default_key_dir(archive: Path) -> Path:
     """PULANG_KEY_DIR, or a keys/ folder beside the archive folder (never inside it: a
     copy of the archive must not carry its keys; see service/keys.py)."""
@@ -33,7 +37,13 @@ class Settings:
     render_seconds: float = 10.0  # a template's wall-clock limit per letter (letters/sandbox.py)
     recycle_after: int = 500
     amount_ceiling: int = 1_000_000_000
-    session_minutes: int = 30
+    session_minutes: int = 30   # a web session ends after this long without a request
+    session_hours: int = 12     # ... and this long after signing in, whatever happens
+    # Behind an HTTPS proxy: cookies only over HTTPS, and HSTS. proxy_hops: how many
+    # proxies in front set X-Forwarded-For/-Proto/-Host (0: trust none of them).
+    https: bool = False
+    proxy_hops: int = 0
+    token_days: int = 90        # an API token expires this long after it is made
     retention_years: int = 5  # a closed case may be anonymised this long after closing
     # Print jobs: huey's SQLite storage under run/ unless a Redis URL is given (offices
     # with print workers on other machines); the CUPS printer to send results to, if any.
@@ -62,6 +72,10 @@ class Settings:
             recycle_after=_int("PULANG_RECYCLE_AFTER", 500),
             amount_ceiling=_int("PULANG_AMOUNT_CEILING", 1_000_000_000),
             session_minutes=_int("PULANG_SESSION_MINUTES", 30),
+            session_hours=_int("PULANG_SESSION_HOURS", 12),
+            https=_flag("PULANG_HTTPS"),
+            proxy_hops=_int("PULANG_PROXY_HOPS", 0),
+            token_days=_int("PULANG_TOKEN_DAYS", 90),
             retention_years=_int("PULANG_RETENTION_YEARS", 5),
             queue_url=os.environ.get("PULANG_QUEUE_URL", ""),
             queue_name=os.environ.get("PULANG_QUEUE_NAME", "pulang"),

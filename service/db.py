@@ -482,3 +482,32 @@ def m011_scans(db):
         CREATE INDEX scan_pages_state ON scan_pages(state, id);
         """
     )
+
+
+@migrations()
+def m012_sessions_throttle_tokens(db):
+    # Issue 10, items 10-12. A session names its user's session_version; sign-out, a
+    # password change, a role change or deactivation bumps it, ending every session of
+    # that user on the server. Failed sign-ins are counted per (address, name), never per
+    # address or per account alone (auth/login.py); the name is kept as a hash (people
+    # type passwords into the name box). API tokens expire; those made before this get
+    # the standard 90 days from now.
+    db.executescript(
+        """
+        ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE login_failures (
+            address TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            failures INTEGER NOT NULL,
+            first_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            wait_until TEXT,
+            PRIMARY KEY (address, name_key)
+        );
+        CREATE INDEX login_failures_user ON login_failures(user_id, last_at);
+        ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+        UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+90 days')
+            WHERE expires_at IS NULL;
+        """
+    )

@@ -185,8 +185,8 @@ def test_reads_are_audited_without_names(client, staff, case, db):
     assert "Aminah" not in dump and NIK not in dump
 
 
-def test_healthz(client):
-    body = client.get("/healthz").json
+def test_healthz(client, staff):
+    body = client.get("/healthz", headers=staff).json  # the details need a token (issue 10)
     assert body["status"] == "ok" and body["db"] == "ok" and body["index"] == "ok"
 
 
@@ -199,7 +199,13 @@ def test_a_runtime_starts_libreoffice_at_its_first_letter_not_before(settings):
     runtime = Runtime(settings, pool=True)
     try:
         app = create_app({"archive": settings.archive, "TESTING": True}, runtime=runtime)
-        body = app.test_client().get("/healthz").json
+        from service import db as database
+        from service.auth.users import create_token, create_user
+        conn = database.connect(settings.db_path)
+        create_user(conn, "health", "staff", "correct horse battery")
+        headers = {"Authorization": f"Bearer {create_token(conn, 'health')}"}
+        conn.close()
+        body = app.test_client().get("/healthz", headers=headers).json
         assert body["status"] == "ok" and body["converter"]["alive"] == 0
         assert not runtime.pool.started
     finally:

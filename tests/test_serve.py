@@ -37,8 +37,11 @@ def served(tmp_path_factory):
 
 
 def test_healthz_reports_the_pool(served):
-    base, *_ = served
+    base, token, *_ = served
     with urllib.request.urlopen(base + "/healthz") as r:
+        assert json.loads(r.read()) == {"status": "ok"}  # anonymous: up, nothing more
+    request = urllib.request.Request(base + "/healthz", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as r:
         body = json.loads(r.read())
     assert body["converter"]["alive"] == 2
 

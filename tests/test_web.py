@@ -211,31 +211,7 @@ def test_sign_in_and_failures_are_audited_without_the_password(client, make_user
     assert "wrong password" not in everything and PASSWORD not in everything and "nobody-here" not in everything
 
 
-def test_account_locks_after_five_failures_and_an_admin_unlocks_it(client, sign_in, make_user, db):
-    user, _ = make_user("staff")
-    for i in range(5):
-        response = login(client, user["username"], f"wrong {i}")
-        assert response.status_code == 401
-    assert "salah" in text(response)
-    response = login(client, user["username"])  # the right password, but locked
-    assert response.status_code == 401 and "dikunci" in text(response)
-    row = db["users"].get(user["id"])
-    assert row["failed_logins"] == 5 and row["locked_until"]
-    admin = sign_in("admin")
-    assert post(admin, f"/admin/users/{user['id']}/unlock").status_code == 302
-    assert login(client, user["username"]).status_code == 302
-    assert db["users"].get(user["id"])["failed_logins"] == 0
-
-
-def test_many_failures_from_one_address_are_throttled(client, make_user):
-    user, _ = make_user("staff")
-    names = [f"ghost{i}" for i in range(20)]  # unknown names: no account gets locked
-    for name in names:
-        assert login(client, name, "guess").status_code == 401
-    response = login(client, user["username"])
-    assert response.status_code == 429
-    assert response.headers["Retry-After"]
-    assert "Terlalu banyak" in text(response)
+# Sign-in throttling, session revocation and lifetimes: tests/test_trust_sessions.py.
 
 
 def test_idle_session_ends(sign_in, app, db):

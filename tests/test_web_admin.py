@@ -53,16 +53,19 @@ def test_new_account_with_a_chosen_password_and_the_reasons_for_refusals(sign_in
     assert odd.status_code == 400 and "huruf, angka" in text(odd)
 
 
-def test_a_role_change_takes_effect_on_the_next_page(sign_in, db):
+def test_a_role_change_ends_the_sessions_and_applies_at_the_next_sign_in(sign_in, app, db):
     staff = sign_in("staff")
     assert staff.get("/admin/audit").status_code == 403
     admin = sign_in("admin")
     assert post(admin, f"/admin/users/{staff.user['id']}/role", {"role": "auditor"}).status_code == 302
     assert db["users"].get(staff.user["id"])["role"] == "auditor"
-    assert staff.get("/admin/audit").status_code == 200
-    assert staff.get("/cases/new").status_code == 403
+    assert staff.get("/admin/audit").status_code == 302  # signed out: the old session is over
+    again = app.test_client()
+    assert login(again, staff.user["username"]).status_code == 302
+    assert again.get("/admin/audit").status_code == 200
+    assert again.get("/cases/new").status_code == 403
     entry = db.execute("SELECT detail FROM audit_log WHERE action = 'user.role'").fetchone()[0]
-    assert json.loads(entry) == {"from": "staff", "to": "auditor"}
+    assert json.loads(entry) == {"from": "staff", "to": "auditor", "tokens_revoked": 1}
 
 
 def test_an_admin_cannot_demote_or_deactivate_herself(sign_in, db):

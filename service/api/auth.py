@@ -5,7 +5,7 @@ import functools
 from flask import g, request
 
 from ..auth.roles import allowed
-from ..auth.users import user_for_token
+from ..auth.users import TokenRefused, user_for_token
 from ..errors import Forbidden, Unauthorized
 from ..http.support import get_db
 
@@ -15,10 +15,10 @@ def current_api_user() -> dict:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token>")
-    user = user_for_token(get_db(), token.strip())
-    if user is None:
-        raise Unauthorized("the token is unknown or revoked")
-    return user
+    try:
+        return user_for_token(get_db(), token.strip())
+    except TokenRefused as exc:
+        raise Unauthorized(str(exc)) from None
 
 
 def requires(permission: str):

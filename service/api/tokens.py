@@ -1,6 +1,7 @@
 """API tokens under /api/v1 (admins): list a user's tokens (prefix and dates, never the
 token: only its sha256 is stored) and revoke one. A new token is made with
-`pulang token create` or on the admin's user page, and shown once there."""
+`pulang token create` or on the admin's user page, and shown once there. A token
+expires (`expires_at`, PULANG_TOKEN_DAYS after it was made) and records `last_used_at`."""
 
 from flask import jsonify
 
@@ -9,7 +10,7 @@ from ..http.support import get_db, log
 from . import bp
 from .auth import requires
 
-_FIELDS = ("id", "user_id", "prefix", "created_at", "last_used_at", "revoked_at")
+_FIELDS = ("id", "user_id", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 
 
 @bp.get("/users/<int:user_id>/tokens")

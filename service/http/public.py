@@ -1,9 +1,17 @@
 """What anyone may open without signing in: the verification page a QR code points to,
-and the health check. Neither shows a name or a NIK."""
+and the health check. Neither shows a name or a NIK.
+
+The health check tells an anonymous caller only whether the service is up; what is
+inside (the database, the index, the converter's workers, their pids and counts) is
+for a signed-in admin or the holder of an API token (issue 10, item 12): a stranger on
+the office network learns nothing that helps time an attack on the converter."""
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
 
-from ..errors import NotFound
+from ..auth.roles import allowed
+from ..auth.users import TokenRefused, user_for_token
+from ..errors import NotFound, Unauthorized
 from ..records.documents import by_token
 from ..records.kinds import KIND_LABELS, STATUS_LABELS
 from ..records.office import get_all
@@ -38,8 +46,22 @@ def verify(token, page=None):
     return render_template("verify.html", doc=info, status_label=STATUS_LABELS.get(doc["status"], doc["status"]))
 
 
+def _may_see_details() -> bool:
+    """A valid API token (any role), or a signed-in admin's session. A token that opens
+    nothing is refused (401, saying why) rather than treated as anonymous."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            user_for_token(get_db(), token.strip())
+        except TokenRefused as exc:
+            raise Unauthorized(str(exc)) from None
+        return True
+    return current_user.is_authenticated and allowed(current_user.role, "user.manage")
+
+
 @bp.get("/healthz")
 def healthz():
+    details = _may_see_details()
     rt = runtime()
     checks = {}
     try:
@@ -60,4 +82,7 @@ def healthz():
     else:
         checks["converter"] = "cli"
     ok = checks["db"] == "ok" and checks["index"] == "ok" and "error" not in checks["converter"]
-    return jsonify(status="ok" if ok else "degraded", **checks), (200 if ok else 503)
+    status = 200 if ok else 503
+    if not details:
+        return jsonify(status="ok" if ok else "degraded"), status
+    return jsonify(status="ok" if ok else "degraded", **checks), status

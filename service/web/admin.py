@@ -9,9 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth import login as attempts
 from ..auth import users as accounts
 from ..errors import Conflict, InvalidInput
-from ..http.support import get_db, log
+from ..http.support import get_db, log, runtime
 from .auth import requires
 from .forms import ActionForm, RoleForm, UserCreateForm
 from .i18n import reasons
@@ -29,16 +30,23 @@ def _refuse_self(user: dict) -> bool:
 
 
 def _change(db, user_id: int, changes: dict, action: str, message: str, detail=None) -> None:
-    accounts.update_account(db, user_id, changes)
-    log(action, target_type="user", target_id=user_id, detail=detail)
+    # A new role or a deactivation also ends the user's sessions and revokes their tokens.
+    revoked = accounts.update_account(db, user_id, changes)
+    log(action, target_type="user", target_id=user_id, detail={**(detail or {}), "tokens_revoked": revoked}
+        if revoked else detail)
     flash(message, "success")
+    if revoked:
+        flash(_("%(n)d token API akun ini dicabut.", n=revoked), "info")
 
 
 @bp.get("/users")
 @requires("user.manage")
 def users(form: UserCreateForm | None = None):
-    return render_template("web/admin/users.html", users=accounts.list_accounts(get_db()),
-                           form=form or UserCreateForm(formdata=None))
+    db = get_db()
+    unknown, unknown_from = attempts.unknown_names(db)
+    return render_template("web/admin/users.html", users=accounts.list_accounts(db),
+                           attacked=attempts.under_attack(db), unknown=unknown,
+                           unknown_from=unknown_from, form=form or UserCreateForm(formdata=None))
 
 
 @bp.post("/users")
@@ -67,6 +75,7 @@ def user(user_id):
     db = get_db()
     row = accounts.get_account(db, user_id)
     return render_template("web/admin/user.html", user=row, tokens=accounts.tokens(db, user_id),
+                           failures=attempts.account_failures(db, user_id),
                            role_form=RoleForm(formdata=None, role=row["role"]),
                            action_form=ActionForm(formdata=None))
 
@@ -89,7 +98,7 @@ def toggle_active(user_id):
     db = get_db()
     row = accounts.get_account(db, user_id)
     if ActionForm().validate_on_submit() and not _refuse_self(row):
-        # Deactivating also stops the user's API tokens (they need an active account).
+        # Deactivating also ends the user's sessions and revokes their API tokens.
         if row["active"]:
             _change(db, user_id, {"active": 0}, "user.deactivate", _("Akun dinonaktifkan."))
         else:
@@ -105,7 +114,7 @@ def unlock(user_id):
     if ActionForm().validate_on_submit():
         accounts.unlock(db, user_id)
         log("user.unlock", target_type="user", target_id=user_id)
-        flash(_("Kunci akun dibuka."), "success")
+        flash(_("Penundaan masuk untuk akun ini dihapus."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -116,9 +125,10 @@ def reset_password(user_id):
     row = accounts.get_account(db, user_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.user", user_id=user_id))
-    password = accounts.reset_password(db, user_id)
-    log("user.password_reset", target_type="user", target_id=user_id)
-    return render_template("web/admin/once.html", user=row, password=password)
+    # A new password also ends the user's sessions and revokes their API tokens.
+    password, revoked = accounts.reset_password(db, user_id)
+    log("user.password_reset", target_type="user", target_id=user_id, detail={"tokens_revoked": revoked})
+    return render_template("web/admin/once.html", user=row, password=password, revoked=revoked)
 
 
 @bp.post("/users/<int:user_id>/tokens")
@@ -128,9 +138,10 @@ def new_token(user_id):
     row = accounts.get_account(db, user_id)
     if not ActionForm().validate_on_submit() or not row["active"]:
         return redirect(url_for("admin.user", user_id=user_id))
-    token = accounts.create_token(db, row["username"])
+    days = runtime().settings.token_days
+    token = accounts.create_token(db, row["username"], days=days)
     log("token.create", target_type="user", target_id=user_id)
-    return render_template("web/admin/once.html", user=row, token=token)
+    return render_template("web/admin/once.html", user=row, token=token, days=days)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

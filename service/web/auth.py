@@ -1,25 +1,28 @@
 """Sign-in, sign-out, the language switch, and the permission check every page uses.
 
-Passwords are checked with argon2 (service.auth.users). Repeated failures are slowed in
-two ways: a rate limit per address (Flask-Limiter, here, in memory: it resets on restart)
-and a lock on the account after consecutive failures (service.auth.login, in the
-database, so it survives a restart); an admin can lift it early.
+Passwords are checked with argon2 (service.auth.users). Repeated failures are slowed per
+(address, name) with growing waits (service.auth.login, in the database, so they survive
+a restart); nobody else at the same address waits, no account is locked, and an admin
+sees the accounts under attack and can lift the waits.
+
+A session names its user's session version (issue 10): signing out, a new password, a
+new role or deactivation ends every session of that user on the server. A session also
+ends after PULANG_SESSION_MINUTES without a request and PULANG_SESSION_HOURS after
+signing in (security.py checks both).
 """
 
 import functools
-import hashlib
+import math
 import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from ..auth import login as attempts
 from ..auth.roles import allowed
-from ..auth.users import check_password, get_user, get_user_by_name, update_account
+from ..auth.users import check_password, end_sessions, get_user, get_user_by_name, update_account
 from ..errors import Forbidden
 from ..http.support import get_db, log
 from .forms import LanguageForm, LoginForm
@@ -27,10 +30,6 @@ from .i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
-
-# Per address, failed attempts only: an office behind one NAT address shares it.
-ADDRESS_LIMIT = "20 per 15 minutes"
 
 
 class WebUser(UserMixin):
@@ -41,8 +40,8 @@ class WebUser(UserMixin):
         self.row = row
 
     def get_id(self) -> str:
-        # A password reset changes the fingerprint and so ends every open session.
-        return f"{self.row['id']}:{_fingerprint(self.row)}"
+        # The session names the account's session version: bumping it ends the session.
+        return f"{self.row['id']}:{self.row['session_version']}"
 
     @property
     def role(self) -> str:
@@ -60,16 +59,12 @@ class WebUser(UserMixin):
         return allowed(self.role, permission)
 
 
-def _fingerprint(row: dict) -> str:
-    return hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16]
-
-
 @login_manager.user_loader
 def _load_user(ident: str):
-    user_id, _sep, fingerprint = ident.partition(":")
+    user_id, _sep, version = ident.partition(":")
     row = get_user(get_db(), int(user_id)) if user_id.isdigit() else None
-    if row is None or fingerprint != _fingerprint(row):
-        return None
+    if row is None or version != str(row["session_version"]):
+        return None  # ended on the server: signed out elsewhere, new password, role, inactive
     return WebUser(row)
 
 
@@ -115,16 +110,17 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _record_failure(db, row: dict | None, reason: str) -> None:
-    if row is not None and reason == "bad_password":
-        attempts.record_failure(db, row)
-    # An unknown name is not recorded: people type their password into the wrong box.
-    log("login.failure", target_type="user", target_id=row["username"] if row else "",
-        detail={"reason": reason})
+def _address() -> str:
+    # The client's address; behind a proxy, what PULANG_PROXY_HOPS lets ProxyFix trust.
+    return request.remote_addr or ""
+
+
+def _refused(form, error: str, status: int, wait: float = 0):
+    headers = {"Retry-After": str(max(1, math.ceil(wait)))} if wait else {}
+    return render_template("web/login.html", form=form, error=error), status, headers
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(ADDRESS_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("cases.home"))
@@ -132,40 +128,40 @@ def login():
     if not form.validate_on_submit():
         return render_template("web/login.html", form=form), 400 if form.is_submitted() else 200
     db = get_db()
-    row = get_user_by_name(db, form.username.data.strip())
-    if row is not None and attempts.locked(row):
-        _record_failure(db, row, "locked")
-        error = _("Akun ini dikunci sementara setelah %(n)d kali gagal masuk. Coba lagi dalam "
-                  "%(m)d menit, atau minta admin membukanya.", n=attempts.MAX_FAILURES,
-                  m=attempts.LOCK_MINUTES)
-        return render_template("web/login.html", form=form, error=error), 401
+    typed = form.username.data.strip()
+    row = get_user_by_name(db, typed)
+    wait = attempts.wait_left(db, _address(), typed)
+    if wait:
+        # No password is checked while this address waits for this name: a guess now
+        # costs the guesser a wait, and the server no argon2 hash.
+        log("login.failure", target_type="user", target_id=row["username"] if row else "",
+            detail={"reason": "throttled"})
+        return _refused(form, _("Terlalu banyak percobaan masuk yang gagal untuk nama ini dari "
+                                "komputer ini. Coba lagi dalam %(s)d detik.", s=math.ceil(wait)), 429, wait)
     if not check_password(row, form.password.data):
-        _record_failure(db, row, "bad_password" if row else "unknown_user")
-        return render_template("web/login.html", form=form,
-                               error=_("Nama pengguna atau kata sandi salah.")), 401
-    attempts.record_success(db, row)
+        wait = attempts.record_failure(db, _address(), typed, row["id"] if row else None)
+        # An unknown name is not named in the log: people type their password into the wrong box.
+        log("login.failure", target_type="user", target_id=row["username"] if row else "",
+            detail={"reason": "bad_password" if row else "unknown_user"})
+        return _refused(form, _("Nama pengguna atau kata sandi salah."), 401)
+    attempts.record_success(db, _address(), typed, row)
     target = safe_next(request.args.get("next"))
     session.clear()  # a fresh session at sign-in: nothing carried over from before
     login_user(WebUser(row))
     session.permanent = True
-    session["seen"] = int(time.time())
+    session["seen"] = session["since"] = int(time.time())
     g.user = row
     log("login.success", target_type="user", target_id=row["id"])
     return redirect(target or url_for("cases.home"))
-
-
-@bp.errorhandler(429)
-def _too_many(_exc):
-    form = LoginForm()
-    error = _("Terlalu banyak percobaan masuk yang gagal dari komputer ini. Tunggu 15 menit, "
-              "lalu coba lagi.")
-    return render_template("web/login.html", form=form, error=error), 429, {"Retry-After": "900"}
 
 
 @bp.post("/logout")
 @requires()
 def logout():
     log("logout", target_type="user", target_id=current_user.row["id"])
+    # Every session of this user ends on the server, not only this browser's cookie: a
+    # copy of the cookie taken earlier opens nothing after sign-out.
+    end_sessions(get_db(), current_user.row["id"])
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -184,4 +180,3 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     # "strong": a session cookie carried to another browser or address is dropped.
     login_manager.session_protection = "strong"
-    limiter.init_app(app)

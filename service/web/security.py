@@ -1,5 +1,6 @@
-"""What every request and response goes through: the sign-in gate with its idle timeout,
-the session cookie's Secure flag, and the security headers.
+"""What every request and response goes through: the sign-in gate with its idle timeout
+and absolute lifetime, the session cookie's Secure flag, and the security headers (HSTS
+when PULANG_HTTPS says the office reaches the service over HTTPS only).
 
 The gate refuses every endpoint it does not know to be public, so a page added later is
 closed until someone opens it on purpose.
@@ -53,14 +54,15 @@ def _gate():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     now = int(time.time())
+    settings = runtime().settings
     idle = now - session.get("seen", 0)
-    if idle > runtime().settings.session_minutes * 60:
-        g.user = current_user.row
-        log("logout", target_type="user", target_id=current_user.row["id"], detail={"reason": "idle"})
-        logout_user()
-        session.clear()
-        flash(_("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi."), "info")
-        return login_manager.unauthorized()
+    if idle > settings.session_minutes * 60:
+        return _end(_("Sesi Anda berakhir karena lama tidak aktif. Silakan masuk lagi."), "idle")
+    if now - session.get("since", 0) > settings.session_hours * 3600:
+        # However busy, a session ends this long after signing in: a PC left signed in
+        # overnight in an office does not stay open into the next day.
+        return _end(_("Sesi Anda sudah berlangsung %(h)d jam. Silakan masuk lagi.",
+                      h=settings.session_hours), "lifetime")
     # A page's background check (a fetch for JSON) is not the clerk's own step, and must
     # not race the page's requests with a cookie of its own.
     if idle >= SEEN_EVERY and not wants_json():
@@ -69,12 +71,23 @@ def _gate():
     return None
 
 
+def _end(message: str, reason: str):
+    g.user = current_user.row
+    log("logout", target_type="user", target_id=current_user.row["id"], detail={"reason": reason})
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    return login_manager.unauthorized()
+
+
 def _headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
+    if runtime().settings.https:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint != "static":
         # Pages carry names and NIKs: keep them out of the browser's disk cache and its
         # back button on a shared office PC.
@@ -92,6 +105,8 @@ def _csrf_refused(exc: CSRFError):
 
 
 def init_app(app) -> None:
+    if app.extensions["pulang"].settings.https:
+        app.config["SESSION_COOKIE_SECURE"] = True  # never sent over plain HTTP
     app.session_interface = SessionInterface()
     app.before_request(_gate)
     app.after_request(_headers)
