@@ -9,6 +9,7 @@ from . import db as database
 from . import keys
 from .auth.roles import ROLES
 from .auth.users import create_token, create_user, generate_password
+from .clock import now_iso
 from .config import Settings
 from .errors import PulangError
 from .records import audit as audit_log
@@ -138,7 +139,9 @@ def token_list(name):
     rows = list(db.query("SELECT api_tokens.* FROM api_tokens JOIN users ON users.id = user_id "
                          "WHERE users.username = ? ORDER BY api_tokens.id", [name]))
     for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"expires {row['expires_at']}"
+        expired = row["expires_at"] and row["expires_at"] <= now_iso()  # both UTC ISO strings
+        state = (f"revoked {row['revoked_at']}" if row["revoked_at"]
+                 else f"{'expired' if expired else 'expires'} {row['expires_at']}")
         used = f"last used {row['last_used_at']}" if row["last_used_at"] else "never used"
         click.echo(f"{row['id']}\t{row['prefix']}…\tcreated {row['created_at']}\t{used}\t{state}")
     if not rows:

@@ -126,6 +126,24 @@ def test_user_and_token_commands(settings, app):
     assert conn.execute("SELECT count(*) FROM api_tokens WHERE token_hash LIKE ?", [token]).fetchone()[0] == 0
 
 
+def test_token_days_on_the_command_line_and_the_list_says_when_it_ends(settings, app):
+    """Issue 10: tokens expire (PULANG_TOKEN_DAYS, or --days); the list says when, and
+    when a token was last used."""
+    assert run(settings, "user", "create", "budi", "--role", "staff", "--password-stdin",
+               input="sebuah kata sandi panjang\n").exit_code == 0
+    made = run(settings, "token", "create", "budi", "--days", "7")
+    assert made.exit_code == 0 and "expires in 7 days" in made.output
+    refused = run(settings, "token", "create", "budi", "--days", "0")
+    assert refused.exit_code != 0 and "days" in refused.output
+    conn = sqlite3.connect(settings.db_path)
+    conn.execute("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00+00:00'")
+    conn.commit()
+    run(settings, "token", "create", "budi")
+    listed = run(settings, "token", "list", "budi").output.splitlines()
+    assert "never used" in listed[0] and "expired 2020-01-01" in listed[0]
+    assert "expires 20" in listed[1]
+
+
 def test_demo_loads_once_into_an_empty_archive(settings, app):
     first = run(settings, "demo")
     assert first.exit_code == 0, first.output
