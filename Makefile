@@ -23,8 +23,13 @@ run: system-run $(STAMP)
 	$(VENV)/bin/pulang init
 	$(VENV)/bin/pulang serve
 
+# Two test processes, each test file whole in one of them (its module fixtures, its
+# LibreOffice pool): most of a file's time is waiting on LibreOffice, Chromium or a
+# subprocess, so two files at once fill two cores (docs/performance.md, the test suite).
+TEST_JOBS ?= 2
+
 test: system-run system-test $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 system-run:
 	@bash .ci/apt-ensure $(RUN_PKGS)
