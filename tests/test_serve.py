@@ -3,13 +3,16 @@ real server (waitress + warm LibreOffice pool) under concurrent clients."""
 
 import concurrent.futures
 import json
+import os
 import re
 import sqlite3
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from service.letters.priority import BACKGROUND_NICE
 from tests.helpers import PULANG, free_port, office_archive, pulang_serve
 
 
@@ -80,3 +83,48 @@ def test_server_log_holds_no_names(served):
                                                   "nik": "1571014107900001", "allow_duplicate": True})
     log = (archive / "serve.log").read_text()
     assert "Rahasia" not in log and "1571014107900001" not in log
+
+
+def _nice(stat_path: Path) -> int:
+    return int(stat_path.read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
+
+
+def _serve_pid(archive: Path) -> int:
+    """The `pulang serve` process of this archive (the tests start it as a child)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in argv and f"PULANG_ARCHIVE={archive}".encode() in environ:
+            return int(proc.name)
+    raise AssertionError("no pulang serve process for this archive")
+
+
+def _descendants(pid: int) -> list[int]:
+    children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                for c in (t / "children").read_text().split()]
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def test_background_work_runs_at_a_lower_priority(served):
+    """Issue 14, item 5: LibreOffice and the print-job and scan threads run at nice 10
+    (service/letters/priority.py); the web's threads stay at 0, so a clerk's page is
+    served first when both cores are busy with a ceremony."""
+    *_, archive = served
+    serve = _serve_pid(archive)
+    soffice = [p for p in _descendants(serve)
+               if Path(f"/proc/{p}/comm").read_text().strip() == "soffice.bin"]
+    assert len(soffice) == 2
+    assert [_nice(Path(f"/proc/{p}/stat")) for p in soffice] == [BACKGROUND_NICE] * 2
+    threads = [_nice(t / "stat") for t in Path(f"/proc/{serve}/task").iterdir()]
+    # The embedded consumers: pool size + 2 print-job threads, one scan reader. Waitress's
+    # threads, the main thread and the index writer stay at 0.
+    assert threads.count(BACKGROUND_NICE) == 2 + 2 + 1
+    assert threads.count(0) >= 4
+
+
+def test_stamping_processes_run_at_a_lower_priority():
+    from service.letters import processes
+    assert processes.run_many([(os.getpriority, (os.PRIO_PROCESS, 0))] * 2) == [BACKGROUND_NICE] * 2

@@ -23,6 +23,7 @@ import weakref
 from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from ..letters.priority import lower_this_thread
 from . import printjobs, runner, tasks
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class JobQueue:
         else:
             self.huey = SqliteHuey(settings.queue_name, results=False, immediate=immediate,
                                    filename=str(settings.run_dir / "queue.db"))
+        # Each consumer thread lowers its own CPU priority as it starts (letters/priority.py).
+        self.huey.on_startup("lower-priority")(lower_this_thread)
         self._runtime = runtime
         self._run = run
         self._print_chunk = self.huey.context_task(self, as_argument=True,

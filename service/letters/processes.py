@@ -24,6 +24,7 @@ from .. import db as database
 from ..records import indexing
 from ..search import SearchIndex
 from .pdftext import extract_text, page_texts
+from .priority import lower_this_thread
 from .split import split
 from .stamp import stamp_pdf
 
@@ -117,7 +118,10 @@ def _executor() -> ProcessPoolExecutor:
 
 
 def _watch(parent: int, started: str | None) -> None:
-    """In each child: exit when the process that made the pool is gone."""
+    """In each child: a lower CPU priority than the web's (priority.py), and exit when the
+    process that made the pool is gone."""
+    lower_this_thread()  # the child's main thread, where its work runs
+
     def watch():
         while start_time(parent) == started:
             time.sleep(1)

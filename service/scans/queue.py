@@ -16,6 +16,8 @@ import weakref
 
 from huey import SqliteHuey
 
+from ..letters.priority import lower_this_thread
+
 from . import tasks, uploads
 
 
@@ -26,6 +28,8 @@ class ScanQueue:
         self.settings = settings
         self.huey = SqliteHuey(f"{settings.queue_name}-scans", results=False, immediate=immediate,
                                filename=str(settings.run_dir / "scans-queue.db"))
+        # Reading scans is background work too (letters/priority.py).
+        self.huey.on_startup("lower-priority")(lower_this_thread)
         self._runtime = runtime
         self._read = self.huey.context_task(self, as_argument=True,
                                             name=tasks.READ_SCAN)(tasks.read_scan)

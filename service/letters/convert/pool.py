@@ -37,6 +37,7 @@ from . import (
     looks_like_pdf,
     pdf_filter_data,
 )
+from ..priority import BACKGROUND_NICE
 from .cli import kill_process_group, soffice_path
 from .isolation import WORKER_MAIN, network_prefix, write_profile_settings
 
@@ -142,7 +143,7 @@ class _Worker:
             cmd = [*prefix, sys.executable, "-P", WORKER_MAIN, "--interface", "127.0.0.1",
                    "--socket", str(self.socket), "--uno-port", uno_port, *private,
                    "--executable", soffice_path(), "--user-installation", str(self.dir / "profile"),
-                   "--temp-dir", str(self.dir / "tmp")]
+                   "--temp-dir", str(self.dir / "tmp"), "--nice", str(BACKGROUND_NICE)]
             env = {**os.environ, "TMPDIR": str(self.dir / "tmp")}  # soffice's scratch, wiped above
             with open(self.dir / "unoserver.log", "wb") as out:
                 # Own session = own process group: killpg takes unoserver, oosplash, soffice.bin.

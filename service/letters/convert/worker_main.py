@@ -49,7 +49,11 @@ def main() -> None:
     parser.add_argument("--executable", required=True)
     parser.add_argument("--user-installation", required=True, type=Path)
     parser.add_argument("--temp-dir", required=True)
+    parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args()
+
+    if args.nice:  # before soffice starts: it inherits it (letters/priority.py says why)
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)
 
     _die_with(os.getppid())
     if args.private_network:
