@@ -333,6 +333,35 @@ def test_a_file_left_by_an_interrupted_upload_does_not_block_the_next(client, ad
     assert orphan.read_bytes() == client.get("/api/v1/templates/pledge/2/docx", headers=admin).data
 
 
+@pytest.mark.parametrize("name", ["includepicture_url", "linked_picture", "includetext_file"])
+def test_a_kept_version_reaching_outside_makes_no_letter(client, admin, make_user, db, settings,
+                                                         tmp_path, name):
+    """A version kept before the upload check (or a built-in) that reaches outside the
+    document is refused at render: 422 `outside`, the number recorded as failed, nothing
+    fetched."""
+    secret = tmp_path / "secret_key"
+    secret.write_text(SECRET)
+    hostile = next(h for h in CORPUS if h.name == name)
+    _, staff = make_user("staff")
+    case = client.post("/api/v1/cases", headers=staff, json=LEAK_CASE).json
+    with listener() as (url, hits):
+        kept = settings.office_templates_dir / "pledge-v2.docx"
+        kept.write_bytes(hostile.build({"url": url, "file": str(secret)}))
+        from service.records.storage import sha256_file
+        db["templates"].insert({"kind": "pledge", "version": 2, "sha256": sha256_file(kept),
+                                "path": "templates/pledge-v2.docx", "active": 0,
+                                "created_at": "2024-01-01"})
+        assert client.post("/api/v1/templates/pledge/2/activate", headers=admin).status_code == 200
+        made = client.post(f"/api/v1/cases/{case['id']}/documents", headers=staff,
+                           json={"kind": "pledge"})
+        assert made.status_code == 422, made.json
+        assert made.json["failure"] == "outside"
+        assert made.json["template"] == {"kind": "pledge", "version": 2}
+        assert hits == []
+    rows = list(db.query("SELECT status FROM documents WHERE case_id = ?", [case["id"]]))
+    assert [row["status"] for row in rows] == ["failed"]
+
+
 # --- item 4: no personal data in document metadata ------------------------------------------
 
 def _core(docx_path) -> str:
