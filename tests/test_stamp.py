@@ -504,3 +504,31 @@ def test_void_is_semi_transparent_and_diagonal(tmp_path):
     upper_right = sum(1 for x, y in reds if x > 2 * w / 3 and y < h / 3)
     upper_left = sum(1 for x, y in reds if x < w / 3 and y < h / 3)
     assert lower_left > 0 and upper_right > 0 and upper_left < lower_left / 10  # ↗ diagonal
+
+
+def test_each_page_has_its_own_qr_inside_the_band(tmp_path):
+    """Issue 13: page i's QR holds the verify URL with /i, it reads at 150 dpi greyscale
+    with the service's own reader, and neither it nor its white quiet zone reaches above
+    the band (a page black down to the band's edge stays black there)."""
+    from PIL import Image
+
+    from service.scans import codes
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for _ in range(2):
+        c.setFillGray(0)
+        c.rect(0, BAND, A4[0], A4[1] - BAND, fill=1, stroke=0)
+        c.showPage()
+    c.save()
+    out, _ = stamp_pdf(buf.getvalue(), number=NUMBER, verify_url=URL)
+    (tmp_path / "p.pdf").write_bytes(out)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", str(tmp_path / "p.pdf"), str(tmp_path / "p")], check=True)
+    for i in (1, 2):
+        image = Image.open(tmp_path / f"p-{i}.pgm")
+        token = URL.rsplit("/", 1)[1]
+        assert codes.read(image).codes == (codes.Code(token, i, 0),)
+        assert decode_qr(out, tmp_path, page=i, dpi=150) == [f"{URL}/{i}"]
+        above_band = round((A4[1] - BAND) * 150 / 72) - 2
+        # (the last column is the page edge's partial pixel, white whatever is drawn)
+        row = [image.getpixel((x, above_band)) for x in range(image.width // 2, image.width - 2)]
+        assert max(row) < 60  # still the page's black: nothing painted over it
