@@ -8,7 +8,8 @@ a reprint of the ceremony works without her; rosters and reports listing her are
 auditor's alone; the verification page says her letters were destroyed. The proof walks
 every GET route of the app (API and pages, read from the URL map) as staff, supervisor
 and admin with every id there is, and reads every answer (PDF text, spreadsheet cells,
-pages, JSON) for her name and NIK; then the exports, search and the index's files."""
+pages, JSON) for her name and NIK; then the exports, search and the index's files. Her
+signed papers came back as scans (issue 13) before: no thumbnail of them is served."""
 
 import datetime as dt
 import io
@@ -19,8 +20,10 @@ import zipfile
 
 import pytest
 
+from service.scans.queue import scan_queue_for
 from tests.helpers import index_on_disk, job_consumer, pdftotext, wait_for_job
 from tests.test_jobs import start
+from tests.test_scans import as_pdf, rasterise
 from tests.test_web import login
 
 NAME, NIK = "Mirnawati Kusumadewi", "3578046908930002"
@@ -74,6 +77,21 @@ def forgotten(app, client, make_user, db, runtime, settings):
         assert printed.status_code == 200 and NAME in pdftotext(printed.data)  # as before
         roster_only = start(client, staff, ceremony["id"], kinds=["aid_roster"])
         assert wait_for_job(client, staff, roster_only)[0]["state"] == "done"
+    # The signed papers came back (issue 13): the first pages of the stack (the cover
+    # sheet, then her papers: she comes first by name) scanned and filed.
+    scans = scan_queue_for(runtime).huey
+    scans.immediate = True
+    try:
+        pages = rasterise(printed.data)[:6]
+        scanned = client.post("/api/v1/scans", headers=staff, content_type="multipart/form-data",
+                              data={"file": [(io.BytesIO(as_pdf(pages)), "pindai.pdf")]})
+        assert scanned.status_code == 202
+    finally:
+        scans.immediate = False
+    her_pages = [r[0] for r in db.execute(
+        "SELECT id FROM scan_pages WHERE document_id IN (SELECT id FROM documents WHERE case_id = ? "
+        "UNION SELECT document_id FROM document_cases WHERE case_id = ?)", [ids[0], ids[0]])]
+    assert len(her_pages) >= 3, her_pages
     runtime.flush_index()
     tokens = {row[0]: row[1] for row in db.execute("SELECT id, token FROM documents WHERE case_id = ?", [her])}
     kept_ceremony_docs = [r[0] for r in db.execute(
@@ -87,7 +105,8 @@ def forgotten(app, client, make_user, db, runtime, settings):
     done = client.post(f"/api/v1/cases/{her}/anonymise", headers=supervisor)
     assert done.status_code == 200 and done.json["print_results_removed"] == 2, done.json
     return {"her": her, "others": ids[1:], "ceremony": ceremony["id"], "jobs": [job_id, roster_only],
-            "tokens": tokens, "kept": kept_ceremony_docs, "staff": staff, "supervisor": supervisor}
+            "tokens": tokens, "kept": kept_ceremony_docs, "staff": staff, "supervisor": supervisor,
+            "scanned_pages": her_pages}
 
 
 def test_her_print_results_are_deleted_and_the_job_says_why(forgotten, client, app, make_user, settings):
@@ -203,8 +222,11 @@ def test_nothing_a_non_auditor_can_download_holds_her(forgotten, app, client, ma
                     ok += 1
                     if response.mimetype.startswith("image/"):
                         # A page drawn as a picture: only previews of letters (checked as
-                        # PDFs on their own routes) and of templates (sample data).
-                        assert re.search(r"/(documents|templates)/", path), path
+                        # PDFs on their own routes) and of templates (sample data), and
+                        # scanned pages that are not of her papers.
+                        assert re.search(r"/(documents|templates|scans/pages)/", path), path
+                        page = re.search(r"/scans/pages/(\d+)/", path)
+                        assert page is None or int(page[1]) not in forgotten["scanned_pages"], path
                         continue
                     leaked = _leaks(_readable(response))
                     assert leaked == [], f"{role} GET {path}{query}: {leaked}"
