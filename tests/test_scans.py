@@ -28,6 +28,7 @@ from service.scans.queue import scan_queue_for
 from service.records import signed_copies
 from tests.helpers import pdftotext
 from tests.test_ceremonies_data import make_cases, make_ceremony
+from tests.test_web import sign_in  # noqa: F401  (a fixture)
 
 KINDS = ["pledge", "aid_receipt", "release_report", "aid_roster"]
 
@@ -138,7 +139,7 @@ def stored_files(settings) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_a_scanned_ceremony_stack_is_filed_page_by_page(client, staff, immediate, db, settings):
+def test_a_scanned_ceremony_stack_is_filed_page_by_page(client, staff, immediate, db, settings, sign_in):
     ceremony, printed = print_ceremony(client, staff, 10)
     clean = rasterise(printed, 150)
     tokens = token_pages(db)
@@ -203,6 +204,10 @@ def test_a_scanned_ceremony_stack_is_filed_page_by_page(client, staff, immediate
     for r in returns:
         assert r["signed"] == r["total"] and r["missing"] == [], r
     assert [r["total"] for r in returns if r["kind"] != "aid_roster"] == [10, 10, 10]
+    page = sign_in("staff").get(f"/ceremonies/{ceremony['id']}").get_data(as_text=True)
+    said = re.findall(r'<li data-kind="(\w+)"><strong>[^<:]+: (\d+)/(\d+) kembali</strong>([^<]*)', page)
+    assert {kind for kind, *_ in said} == set(KINDS)
+    assert all(signed == total and "belum" not in rest for _, signed, total, rest in said), said
 
     # The same file again changes nothing: no file, no tray page, no signature moves.
     before_files = stored_files(settings)
