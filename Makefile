@@ -17,7 +17,12 @@ TEST_PKGS := poppler-utils qpdf zbar-tools chromium chromium-driver redis-server
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test system-run system-test venv clean-venv
+.PHONY: run test system-run system-test venv clean-venv axe
+
+# axe-core, the accessibility checker the browser tests inject into every page state
+# (tests/axe.py): pinned by tests/axe/package-lock.json, installed with npm ci into
+# tests/axe/node_modules (git-ignored), so a fresh machine gets the same version.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
 
 run: system-run $(STAMP)
 	$(VENV)/bin/pulang init
@@ -28,7 +33,7 @@ run: system-run $(STAMP)
 # subprocess, so two files at once fill two cores (docs/performance.md, the test suite).
 TEST_JOBS ?= 2
 
-test: system-run system-test $(STAMP)
+test: system-run system-test $(STAMP) $(AXE)
 	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 system-run:
@@ -44,6 +49,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+axe: $(AXE)
+
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null || bash .ci/apt-ensure nodejs npm
+	npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -106,7 +106,23 @@
     });
   }
 
+  // On a narrow screen the menu folds behind one button; the CSS decides when (the
+  // button is display:none on a wide screen), this only opens and closes it.
+  function setupMenu() {
+    var button = document.querySelector(".menu-toggle");
+    var bar = document.querySelector(".topbar");
+    if (!button || !bar) { return; }
+    document.documentElement.classList.add("js-menu");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      bar.classList.toggle("menu-open", open);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupMenu();
     Array.prototype.forEach.call(document.querySelectorAll("form[data-nik-url]"), function (f) {
       setupNikCheck(f);
       setupFacility(f);

@@ -1,0 +1,51 @@
+"""Page checks the browser tests run on every signed-in page state: axe-core's
+accessibility rules (the npm package, pinned in tests/axe/package-lock.json and installed by
+`make test`), and the width check for phones (nothing wider than the window).
+
+axe is put into the page by Playwright's evaluate, which runs beside the page's own
+scripts and is not subject to its Content-Security-Policy: the strict CSP stays on
+while the page is checked."""
+
+from pathlib import Path
+
+AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}    # a common phone, portrait
+LAPTOP = {"width": 1366, "height": 768}  # the office laptop
+WIDTHS = {"390": PHONE, "1366": LAPTOP}
+
+
+def _source() -> str:
+    if not AXE_JS.is_file():
+        raise AssertionError(f"{AXE_JS} is missing: run `make axe` (npm ci in tests/axe)")
+    return AXE_JS.read_text()
+
+
+def violations(page) -> list[str]:
+    """axe's violations on the page as it is now, one line each: rule, impact, where."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(_source())
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n')[1])}));
+    }""")
+    return [f"{v['id']} ({v['impact']}): {'; '.join(v['nodes'])}" for v in found]
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than its window (0 when nothing spills out)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+def check_page(page, state: str) -> list[str]:
+    """Every problem of this page state, labelled with it: axe's violations and, at any
+    width, content wider than the window."""
+    problems = [f"{state}: {v}" for v in violations(page)]
+    extra = overflow(page)
+    if extra > 0:
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .filter(e => !e.closest('.table-scroll'))
+            .filter(e => !e.children.length).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
+        problems.append(f"{state}: {extra} px wider than the window ({', '.join(wide)})")
+    return problems
