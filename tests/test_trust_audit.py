@@ -108,7 +108,7 @@ def test_every_read_and_act_is_logged_without_names(settings, runtime, make_user
         ("document.download", lambda: web.get(f"/documents/{doc['id']}/pdf")),  # opened to print
         ("document.preview", lambda: web.get(f"/documents/{doc['id']}/preview.png")),
         ("search", lambda: api.post("/api/v1/search", headers=staff, json={"q": NAME})),
-        ("search", lambda: web.post("/search", data={"q": NIK})),
+        ("search", lambda: web.post("/search", data={"q": NIK}, follow_redirects=True)),
         ("user.role", lambda: web.post(f"/admin/users/{db.execute('SELECT id FROM users WHERE role = ?', ['staff']).fetchone()[0]}/role",
                                        data={"role": "auditor"})),
         ("document.void", lambda: api.post(f"/api/v1/documents/{doc['id']}/void", headers=admin_headers,

@@ -347,7 +347,7 @@ def test_each_role_can_do_exactly_what_it_may(sign_in, case, document, role, db)
         else:
             response = post(web, url, {k: v.format(**ids) for k, v in data.items()})
         if role in allowed:
-            assert response.status_code in (200, 302), f"{role} should be able to: {label} ({response.status_code})"
+            assert response.status_code in (200, 302, 303), f"{role} should be able to: {label} ({response.status_code})"
             if method == "POST":
                 assert not any("belum" in f.lower() for f in flashes(web.get("/"))), label
         else:
@@ -402,6 +402,37 @@ def test_create_a_case_with_a_new_facility_and_see_it_whole(sign_in, db):
     home = text(web.get("/"))
     assert NIK not in home and "1571********0001" in home
     assert f"/cases/{case_id}" in home
+
+
+@pytest.mark.parametrize("typed, stored", [
+    pytest.param("01/07/1990", "1990-07-01", id="dd/mm/yyyy"),
+    pytest.param("1/7/1990", "1990-07-01", id="d/m/yyyy"),
+    pytest.param("01-07-1990", "1990-07-01", id="dd-mm-yyyy"),
+    pytest.param("1990-07-01", "1990-07-01", id="iso"),
+])
+def test_dates_are_typed_day_first_and_shown_so(sign_in, db, typed, stored):
+    """A text box, not <input type=date>: the browser's locale cannot turn 01/07 into
+    7 January. The edit form shows the date back as dd/mm/yyyy."""
+    web = sign_in("staff")
+    form = text(web.get("/cases/new"))
+    assert 'type="date"' not in form and 'placeholder="hh/bb/tttt"' in form
+    response = post(web, "/cases/new", {"full_name": "Sulastri", "birth_date": typed,
+                                        "facility": "__new__", "new_facility": "Payo Sigadung"})
+    assert response.status_code == 302, text(response)
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert db.execute("SELECT birth_date FROM cases WHERE id = ?", [case_id]).fetchone()[0] == stored
+    assert 'value="01/07/1990"' in text(web.get(f"/cases/{case_id}/edit"))
+
+
+@pytest.mark.parametrize("typed", ["31/02/1990", "07/31/1990", "kemarin"])
+def test_a_date_that_is_not_one_is_refused_on_its_field(sign_in, typed):
+    web = sign_in("staff")
+    response = post(web, "/cases/new", {"full_name": "Sulastri", "birth_date": typed,
+                                        "facility": "__new__", "new_facility": "Payo Sigadung"})
+    assert response.status_code == 400
+    error = re.search(r'id="birth_date-error">([^<]*)<', text(response)).group(1)
+    assert error == "Tanggal tidak dapat dibaca. Tulis hari/bulan/tahun (hh/bb/tttt)."
+    assert f'value="{typed}"' in text(response)  # kept as typed, to correct
 
 
 def test_a_birth_date_that_disagrees_with_the_nik_warns_but_saves(sign_in):
@@ -573,7 +604,7 @@ def test_a_receipt_without_aid_is_explained_not_crashed(sign_in, make_user, clie
 def test_search_forgives_misspelling_masks_nik_and_highlights(sign_in, case, document):
     web = sign_in("staff")
     assert web.get("/search").status_code == 200
-    response = post(web, "/search", {"q": "Aminnah"})
+    response = post(web, "/search", {"q": "Aminnah"}, follow_redirects=True)
     html = text(response)
     assert response.status_code == 200
     assert f'href="/cases/{case["id"]}"' in html
@@ -581,9 +612,9 @@ def test_search_forgives_misspelling_masks_nik_and_highlights(sign_in, case, doc
     assert "<Aminah>" not in html
     assert "1571********0001" in html and NIK not in html
     assert document["number"] in html
-    by_nik = text(post(web, "/search", {"q": NIK}))
+    by_nik = text(post(web, "/search", {"q": NIK}, follow_redirects=True))
     assert f'href="/cases/{case["id"]}"' in by_nik and NIK not in by_nik.replace(f'value="{NIK}"', "")
-    by_number = text(post(web, "/search", {"q": document["number"]}))
+    by_number = text(post(web, "/search", {"q": document["number"]}, follow_redirects=True))
     assert f"<mark>{document['number']}</mark>" in by_number
 
 
@@ -592,16 +623,20 @@ def test_search_filters_and_pages(sign_in, make_user, client, case):
     for i in range(22):
         client.post("/api/v1/cases", headers=headers, json={"full_name": f"Warga {i}", "facility": "Km 12"})
     web = sign_in("staff")
-    first = text(post(web, "/search", {"facility": "Km 12"}))
+    asked = post(web, "/search", {"facility": "Km 12"})
+    assert asked.status_code == 303 and re.fullmatch(r"/search/r/[\w-]{16}", asked.location)
+    first = text(web.get(asked.location))
     assert "22 kasus ditemukan" in first
     assert first.count('class="hit"') == 20
-    second = text(post(web, "/search", {"facility": "Km 12", "page": "2"}))
+    assert f'href="{asked.location}?page=2"' in first  # the pager links to the held result
+    second = text(web.get(asked.location + "?page=2"))
     assert second.count('class="hit"') == 2
-    assert 'name="page" value="2"' in first  # the pager posts, it is not a link
-    none = text(post(web, "/search", {"q": "Aminah", "facility": "Km 12"}))
+    none = text(post(web, "/search", {"q": "Aminah", "facility": "Km 12"}, follow_redirects=True))
     assert "0 kasus ditemukan" in none
-    bad = post(web, "/search", {"date_from": "31-07-2024"})
-    assert bad.status_code == 200 and "tanggal tidak valid" in text(bad)
+    bad = post(web, "/search", {"date_from": "31-13-2024"})
+    assert bad.status_code == 400 and "Tanggal tidak dapat dibaca" in text(bad)
+    dated = post(web, "/search", {"date_from": "31/07/2024"})  # typed the Indonesian way
+    assert dated.status_code == 303
 
 
 def test_search_is_a_post_so_the_query_stays_out_of_urls(sign_in, case):
@@ -609,6 +644,25 @@ def test_search_is_a_post_so_the_query_stays_out_of_urls(sign_in, case):
     html = text(web.get("/"))
     assert re.search(r'<form class="searchbar" method="post" action="/search"', html)
     assert re.search(r'<form method="post" action="/search"', text(web.get("/search")))
+
+
+def test_search_results_are_held_for_the_session_that_asked(sign_in, case):
+    """Back after a search is a GET of /search/r/<id>: the id is opaque (the query is held
+    on the server), works again and again for the session that asked, and for nobody else."""
+    web = sign_in("staff")
+    asked = post(web, "/search", {"q": "Siti Aminah"})
+    assert asked.status_code == 303
+    assert "Siti" not in asked.location and "Aminah" not in asked.location
+    for _ in range(2):
+        again = web.get(asked.location)
+        assert again.status_code == 200 and f'href="/cases/{case["id"]}"' in text(again)
+        assert again.headers["Cache-Control"] == "no-store"
+        assert 'value="Siti Aminah"' in text(again)  # the box still holds the query
+    other = sign_in("staff")
+    refused = other.get(asked.location)
+    assert refused.status_code == 404 and "Siti" not in text(refused)
+    assert "sudah tidak tersedia" in text(refused)
+    assert web.get("/search/r/not-an-id").status_code == 404
 
 
 # --- the audit trail -----------------------------------------------------------------
@@ -620,8 +674,8 @@ def test_views_downloads_previews_and_searches_are_audited_without_names(sign_in
     web.get(f"/documents/{document['id']}/preview.png")
     web.get(f"/documents/{document['id']}/download")
     web.get(f"/documents/{document['id']}/pdf")
-    post(web, "/search", {"q": "Siti Aminah"})
-    post(web, "/search", {"q": NIK})
+    post(web, "/search", {"q": "Siti Aminah"}, follow_redirects=True)
+    post(web, "/search", {"q": NIK}, follow_redirects=True)
     rows = list(db.query("SELECT * FROM audit_log WHERE id > ? ORDER BY id", [start]))
     actions = [r["action"] for r in rows]
     for wanted in ("case.read", "document.preview", "document.download", "search"):

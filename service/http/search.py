@@ -21,15 +21,21 @@ CHECKS = {
 }
 
 
-def run_search(data: dict) -> dict:
+def check_search(data: dict) -> dict:
+    """The request's fields, checked (InvalidInput naming each bad one)."""
     clean, problems = v.collect(data, CHECKS)
     if problems:
         raise InvalidInput("the search has invalid fields", fields=problems)
+    return clean
+
+
+def run_search(data: dict) -> dict:
+    clean = check_search(data)
     found = runtime().index.search(
         clean.get("q") or None, facility=clean.get("facility") or None,
         kind=clean.get("kind") or None, date_from=clean.get("from"), date_to=clean.get("to"),
         page=clean.get("page", 1), unsigned=clean.get("unsigned", False))
-    results = dataclasses.asdict(found)
+    results = dataclasses.asdict(found)  # total_cases counts ceremony papers too: total_papers
     log("search", detail={"has_query": bool(clean.get("q")),
                           "filters": sorted(k for k in ("facility", "kind", "from", "to", "unsigned")
                                             if clean.get(k)),

@@ -133,6 +133,29 @@ def parse_rupiah(text) -> int | None:
     return int(match.group(1).replace(".", "")) if match else None
 
 
+_TYPED_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_tanggal(text) -> dt.date | None:
+    """A date as clerks type it, day first: '31/07/2024' (also with - or .), or ISO
+    '2024-07-31'; None when it is not one (an empty text too)."""
+    text = str(text or "").strip()
+    try:
+        if match := _TYPED_DATE.match(text):
+            return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def ddmmyyyy(value) -> str:
+    """31/07/2024: how dates are typed and shown in forms, whatever the browser's locale."""
+    d = as_date(value)
+    return d.strftime("%d/%m/%Y") if d else ""
+
+
 FILTERS = {
     "tanggal": tanggal,
     "tanggal_hari": tanggal_hari,

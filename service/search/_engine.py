@@ -371,6 +371,7 @@ class Evaluator:
         self.snap = snap
         self.plan = plan
         self.flt = flt
+        self.papers = 0  # of the groups last counted, how many are documents with no case
         self.allowed_cases: set[int] | None = None
         self.allowed_docs: set[int] | None = None
         if flt.facility:
@@ -524,6 +525,7 @@ class Evaluator:
             entry_scores = {}
 
         order = sorted(best, key=lambda k: (-best[k], -(k if isinstance(k, int) else -1)))
+        self.papers = sum(1 for k in order if not isinstance(k, int))
         page = []
         for key in order[start:stop]:
             if isinstance(key, int):
@@ -559,6 +561,7 @@ class Evaluator:
             if self.allowed_cases is None and not flt.cases_only:
                 rows.extend((snap.created(d), ("doc", d)) for d in snap.orphan_docs())
         rows.sort(key=lambda r: (r[0], r[1] if isinstance(r[1], int) else -1), reverse=True)
+        self.papers = sum(1 for _, key in rows if not isinstance(key, int))
         page = []
         for newest_, key in rows[start:stop]:
             if isinstance(key, int):

@@ -345,7 +345,8 @@ class SearchIndex:
         total, groups = ev.page(start, start + pagelen)
         parsed = plan.parsed if plan is not None else None
         results = [self._hit(snap, ev, g, parsed) for g in groups]
-        return SearchResults(total_cases=total, page=page, pagelen=pagelen, results=results)
+        return SearchResults(total_cases=total, page=page, pagelen=pagelen, results=results,
+                             total_papers=ev.papers)
 
     @staticmethod
     def _hit(snap: Snapshot, ev: Evaluator, group: Group, parsed) -> CaseHit:

@@ -47,7 +47,8 @@ class CaseHit:
 
 @dataclass
 class SearchResults:
-    total_cases: int
+    total_cases: int    # every result: cases, and ceremony papers (no case) found on their own
     page: int
     pagelen: int
     results: list[CaseHit] = field(default_factory=list)
+    total_papers: int = 0   # of total_cases, the ceremony papers

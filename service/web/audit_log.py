@@ -25,9 +25,11 @@ def audit():
     days = {}
     for name, field in (("date_from", form.date_from), ("date_to", form.date_to)):
         try:
+            if field.data is None:  # typed, but not a date
+                raise v.FieldError("unreadable")
             days[name] = v.date(field.data or None)
         except v.FieldError:
-            field.errors = [_("tanggal tidak valid")]
+            field.errors = [_("Tanggal tidak dapat dibaca. Tulis hari/bulan/tahun (hh/bb/tttt).")]
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     total, entries = audit_records.entries(db, who=form.who.data or "", what=form.what.data or "",

@@ -19,6 +19,7 @@ from ..records import cases as records
 from ..records import overview, signed_copies
 from ..records import validate as v
 from ..records.documents import case_documents
+from ..records.formats import parse_tanggal
 from ..records.kinds import CASE_KINDS
 from ..records.nik import check_nik
 from .auth import requires
@@ -170,10 +171,7 @@ def check_nik_json():
         data = request.get_json(silent=True) or {}
     except RecursionError:  # absurdly nested JSON: nothing to check
         data = {}
-    try:
-        birth = v.date(data.get("birth_date") or None)
-    except v.FieldError:
-        birth = None
+    birth = parse_tanggal(data.get("birth_date")) if isinstance(data.get("birth_date"), str) else None
     check = check_nik(str(data.get("nik") or "")[:40], birth)
     answer = {"valid": check.error is None, "empty": check.value is None and check.error is None,
               "message": reason(check.error) if check.error else "",

@@ -14,6 +14,7 @@ from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
 from ..http.views import ceremony_view, job_view
+from ..records.formats import parse_tanggal
 from ..records.kinds import DOCUMENT_KINDS as KINDS
 from .auth import requires
 from .i18n import reasons
@@ -45,7 +46,8 @@ def index(problems=None, values=None, status=200):
 @requires("ceremony.write")
 def create():
     form = request.form
-    data = {"title": form.get("title", ""), "date": form.get("date", ""),
+    day = parse_tanggal(form.get("date"))
+    data = {"title": form.get("title", ""), "date": day.isoformat() if day else form.get("date", ""),
             "place": form.get("place", ""), "officials": _officials(form.get("officials", "")),
             "case_ids": [int(x) for x in form.getlist("case_ids") if x.isdigit()]}
     try:

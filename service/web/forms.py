@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..auth.roles import ROLES
-from ..records.formats import parse_rupiah
+from ..records.formats import ddmmyyyy, parse_rupiah, parse_tanggal
 from .i18n import AID_LABELS, KIND_LABELS, ROLE_LABELS
 
 NEW_FACILITY = "__new__"
@@ -38,6 +38,36 @@ class Needed:
 
     def __call__(self, form, field):
         pass
+
+
+class DateText(StringField):
+    """A date typed as dd/mm/yyyy (31/07/2024), whatever the browser's language: a text box,
+    not <input type=date>, which Chromium shows in the browser's locale order (mm/dd/yyyy
+    for many office PCs set up in English). `data` is the ISO date the record layer takes
+    ("" when empty); the box shows dd/mm/yyyy."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "maxlength": 10,
+                     "placeholder": _l("hh/bb/tttt"), **kwargs.pop("render_kw", {})}
+        kwargs.setdefault("description", _l("Tulis hari/bulan/tahun, misalnya 31/07/1990."))
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.typed = ""
+
+    def process_formdata(self, valuelist):
+        self.typed = (valuelist[0] if valuelist else "").strip()
+        day = parse_tanggal(self.typed)
+        self.data = day.isoformat() if day else ("" if not self.typed else None)
+
+    def process_data(self, value):
+        day = parse_tanggal(value) if isinstance(value, str) else value
+        self.data = day.isoformat() if day else ""
+
+    def pre_validate(self, form):
+        if self.data is None:
+            raise ValidationError(_l("Tanggal tidak dapat dibaca. Tulis hari/bulan/tahun (hh/bb/tttt)."))
+
+    def _value(self):
+        return self.typed if self.data is None else ddmmyyyy(self.data)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -67,7 +97,7 @@ class CaseForm(FlaskForm):
                       render_kw={"inputmode": "numeric", "maxlength": 40, "autocomplete": "off",
                                  "data-nik-check": True})
     birth_place = StringField(_l("Tempat lahir"), render_kw={"maxlength": 100})
-    birth_date = StringField(_l("Tanggal lahir"), render_kw={"type": "date"})
+    birth_date = DateText(_l("Tanggal lahir"))
     origin_address = TextAreaField(_l("Alamat asal"), render_kw={"rows": 2, "maxlength": 500})
     origin_region = StringField(_l("Daerah asal"), description=_l("Kabupaten/kota dan provinsi, tujuan pulang."),
                                 render_kw={"maxlength": 100})
@@ -101,7 +131,7 @@ class AidForm(FlaskForm):
     amount = StringField(_l("Jumlah (Rp)"), validators=[required()],
                          description=_l("Misalnya 1.500.000 atau 1500000"),
                          render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 20})
-    source = StringField(_l("Sumber dana"), render_kw={"maxlength": 200, "placeholder": "APBD 2024"})
+    source = StringField(_l("Sumber dana"), render_kw={"maxlength": 200, "placeholder": _l("APBD atau APBN")})
     description = StringField(_l("Keterangan"), render_kw={"maxlength": 500})
 
     def validate_amount(self, field):
@@ -132,8 +162,8 @@ class SearchForm(FlaskForm):
         "maxlength": 200, "autocomplete": "off", "type": "search"})
     facility = SelectField(_l("Lokasi"), validate_choice=False)
     kind = SelectField(_l("Jenis dokumen"), choices=_kind_choices(), validate_choice=False)
-    date_from = StringField(_l("Dari tanggal"), render_kw={"type": "date"})
-    date_to = StringField(_l("Sampai tanggal"), render_kw={"type": "date"})
+    date_from = DateText(_l("Dari tanggal"), description="")
+    date_to = DateText(_l("Sampai tanggal"), description="")
     unsigned = BooleanField(_l("Belum ditandatangani"),
                             description=_l("Hanya surat sah yang belum kembali ditandatangani"))
     page = HiddenField(default="1")
@@ -173,5 +203,5 @@ class AuditFilterForm(FlaskForm):
 
     who = SelectField(_l("Siapa"), validate_choice=False)
     what = SelectField(_l("Tindakan"), validate_choice=False)
-    date_from = StringField(_l("Dari tanggal"), render_kw={"type": "date"})
-    date_to = StringField(_l("Sampai tanggal"), render_kw={"type": "date"})
+    date_from = DateText(_l("Dari tanggal"), description="")
+    date_to = DateText(_l("Sampai tanggal"), description="")
