@@ -511,3 +511,18 @@ def m012_sessions_throttle_tokens(db):
             WHERE expires_at IS NULL;
         """
     )
+
+
+@migrations()
+def m013_letter_facts(db):
+    # Issue 12: what each letter states, as hashes per group (service/letters/facts.py),
+    # so a letter holding old data is seen (the case page says "data berubah") and a
+    # ceremony print reuses a letter whose data has not changed instead of replacing it;
+    # a print job a person cancelled (its state stays 'failed': over, never resumed).
+    db.executescript(
+        """
+        ALTER TABLE documents ADD COLUMN facts TEXT;
+        ALTER TABLE print_jobs ADD COLUMN cancelled_at TEXT;
+        ALTER TABLE print_jobs ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
+        """
+    )

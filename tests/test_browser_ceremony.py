@@ -35,19 +35,22 @@ def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
 
     page.get_by_role("link", name="Pelepasan").first.click()
     page.get_by_label("Judul").fill("Pelepasan Penerima Manfaat Tahap II")
-    page.get_by_label("Tanggal").fill("2024-07-31")
+    page.get_by_label("Tanggal").fill("31/07/2024")
     page.get_by_label("Tempat").fill("Aula Dinas Sosial Kota Jambi")
-    page.get_by_label("Pejabat yang hadir").fill("Dra. Hj. Rosmawati, M.Si. | Kepala Dinas | 196805121994032004")
+    page.get_by_label("Nama 1").fill("Dra. Hj. Rosmawati, M.Si.")
+    page.get_by_label("Jabatan 1").fill("Kepala Dinas")
+    page.get_by_label("NIP 1").fill("19680512 199403 2 004")
     for name in PEOPLE:
         page.get_by_label(name).check()
     page.get_by_role("button", name="Simpan pelepasan").click()
     expect(page.locator("h1")).to_have_text("Pelepasan Penerima Manfaat Tahap II")
     expect(page.locator("#people-title")).to_contain_text("5 orang")
+    expect(page.locator("#officials")).to_contain_text("196805121994032004")  # the NIP kept
 
     page.get_by_role("button", name="Cetak", exact=True).click()
     progress = page.locator("#job-progress")
     expect(progress).to_be_visible()
-    expect(page.locator("#job-state")).to_have_text("done", timeout=120_000)
+    expect(page.locator("#job-state")).to_have_text("selesai", timeout=120_000)
     assert progress.get_attribute("max") == page.locator("#job-total").inner_text()
     assert page.evaluate("document.getElementById('job-progress').value") == \
         int(page.locator("#job-total").inner_text())

@@ -140,8 +140,9 @@ def test_reprint_reuses_letters_and_changed_data_makes_new_ones(client, staff, w
     assert again["state"] == "done" and db["documents"].count == count
     reused = [i["reused"] for i in db["print_job_items"].rows_where("job_id = ?", [again["id"]])]
     assert reused == [1] * len(reused)
-    # A new destination for one woman: her letters and the roster are new (the old ones
-    # superseded); the others' are reused.
+    # A new destination for one woman: her release report and the roster are new (the
+    # old ones superseded); her pledge states nothing about it and is reused, as are
+    # the others' letters (issue 12: only letters whose data changed are replaced).
     client.patch(f"/api/v1/ceremonies/{ceremony['id']}/cases/{cases[1]}", headers=staff,
                  json={"destination": "Rumah Singgah Kupang"})
     third, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], **body))
@@ -149,7 +150,7 @@ def test_reprint_reuses_letters_and_changed_data_makes_new_ones(client, staff, w
     after = {(d["for_case"], d["kind"]): d for d in ceremony_docs(db, ceremony["id"])
              if d["status"] == "valid"}
     changed = {key for key in after if after[key]["id"] != before[key]["id"]}
-    assert changed == {(cases[1], "pledge"), (cases[1], "release_report"), (None, "aid_roster")}
+    assert changed == {(cases[1], "release_report"), (None, "aid_roster")}
     for key in changed:
         assert db["documents"].get(before[key]["id"])["status"] == "superseded"
         assert after[key]["supersedes_id"] == before[key]["id"]
@@ -267,3 +268,69 @@ def test_printing_without_and_with_cups(client, staff, worker, runtime, tmp_path
     args = (tmp_path / "cups" / "lp.args").read_text().split()
     assert args[:4] == ["-d", "Kantor", "-t", f"pulang-print-{job_id}"]
     assert args[-1] == str(runtime.settings.archive / "prints" / f"{job_id}.pdf")
+
+
+def _numbers(db, job_id) -> dict:
+    return {(i["case_id"], i["kind"]): db["documents"].get(i["document_id"])["number"]
+            for i in db["print_job_items"].rows_where("job_id = ?", [job_id])}
+
+
+def test_a_reprint_of_an_unchanged_ceremony_reuses_every_number(client, staff, worker, db):
+    """Issue 12 item 4: all five kinds, printed twice: the second print takes no number,
+    and letters issued on the case page before the ceremony are reused, not replaced."""
+    cases = make_cases(client, staff, 3, tricky=False)
+    issued = client.post(f"/api/v1/cases/{cases[0]}/documents", headers=staff, json={"kind": "pledge"}).json
+    ceremony = make_ceremony(client, staff, cases)
+    first, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"]))
+    assert first["state"] == "done"
+    numbers = _numbers(db, first["id"])
+    assert numbers[(cases[0], "pledge")] == issued["number"]
+    assert db["documents"].get(issued["id"])["status"] == "valid"
+    count = db["documents"].count
+    plan = client.post(f"/api/v1/ceremonies/{ceremony['id']}/print/plan", headers=staff, json={})
+    assert plan.status_code == 200 and plan.json["reused"] == len(numbers), plan.json
+    again, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"]))
+    assert again["state"] == "done"
+    assert _numbers(db, again["id"]) == numbers and db["documents"].count == count
+
+
+def test_changed_data_is_shown_before_printing_and_the_clerk_chooses(client, staff, worker, db):
+    cases = make_cases(client, staff, 2, tricky=False)
+    ceremony = make_ceremony(client, staff, cases)
+    body = {"kinds": ["pledge", "aid_receipt"]}
+    first, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], **body))
+    numbers = _numbers(db, first["id"])
+    client.post(f"/api/v1/cases/{cases[1]}/aid", headers=staff, json={"kind": "transport", "amount": 250_000})
+    plan = client.post(f"/api/v1/ceremonies/{ceremony['id']}/print/plan", headers=staff, json=body).json
+    changed = [i for i in plan["items"] if i["action"] == "replace"]
+    assert [(i["case_id"], i["kind"], i["changed"]) for i in changed] == [(cases[1], "aid_receipt", ["aid"])]
+    assert changed[0]["number"] == numbers[(cases[1], "aid_receipt")]
+    # Kept: the old receipt is printed again as it is, nothing replaced.
+    kept, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], replace="none", **body))
+    assert _numbers(db, kept["id"]) == numbers
+    # Chosen: that receipt alone gets a new number; the old one is superseded.
+    chosen, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"],
+                                                  replace=[changed[0]["document_id"]], **body))
+    after = _numbers(db, chosen["id"])
+    assert {k for k in after if after[k] != numbers[k]} == {(cases[1], "aid_receipt")}
+    assert db["documents"].get(changed[0]["document_id"])["status"] == "superseded"
+    bad = client.post(f"/api/v1/ceremonies/{ceremony['id']}/print", headers=staff, json={"replace": "all"})
+    assert bad.status_code == 400 and "replace" in bad.json["error"]["fields"]
+
+
+def test_a_running_print_job_can_be_cancelled(client, staff, db, runtime):
+    cases = make_cases(client, staff, 2, tricky=False)
+    ceremony = make_ceremony(client, staff, cases)
+    job_id = start(client, staff, ceremony["id"], kinds=["pledge"])  # no consumer: it waits
+    cancelled = client.post(f"/api/v1/jobs/{job_id}/cancel", headers=staff)
+    assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=staff).json["state"] == "cancelled"
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel", headers=staff).status_code == 409
+    assert client.get(f"/api/v1/jobs/{job_id}/result", headers=staff).status_code == 409
+    # The ceremony may print again at once, and a consumer started later ignores the
+    # cancelled job.
+    with job_consumer(runtime, db, workers=2):
+        job, _ = wait_for_job(client, staff, start(client, staff, ceremony["id"], kinds=["pledge"]))
+    assert job["state"] == "done"
+    assert db["print_jobs"].get(job_id)["state"] == "failed"
+    assert "print.cancel" in {r[0] for r in db.execute("SELECT action FROM audit_log")}

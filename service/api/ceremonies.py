@@ -1,5 +1,7 @@
 """Ceremonies and their print jobs (contract: ../shared/API.md; additions in docs/api.md)."""
 
+import dataclasses
+
 from flask import g, jsonify, request
 
 from ..ceremonies import printer, printjobs, records
@@ -99,6 +101,27 @@ def print_ceremony(ceremony_id):
     response = jsonify({"job_id": job["id"], **job_view(job)})
     response.headers["Location"] = f"/api/v1/jobs/{job['id']}"
     return response, 202
+
+
+@bp.post("/ceremonies/<int:ceremony_id>/print/plan")
+@requires("ceremony.read")
+def print_plan(ceremony_id):
+    """What POST .../print with this body would give each (case, kind): reuse, new,
+    replace or keep, with the letter there is and what changed. Nothing is recorded."""
+    decisions = printjobs.preview(get_db(), ceremony_id, json_body())
+    return jsonify({"items": [dataclasses.asdict(d) for d in decisions],
+                    "replaced": sum(d.action == "replace" for d in decisions),
+                    "kept": sum(d.action == "keep" for d in decisions),
+                    "reused": sum(d.action == "reuse" for d in decisions),
+                    "new": sum(d.action == "new" for d in decisions)})
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@requires("ceremony.write")
+def cancel_job(job_id):
+    job = printjobs.cancel(get_db(), job_id, g.user)
+    log("print.cancel", target_type="print_job", target_id=job_id)
+    return jsonify(job_view(job))
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -2,8 +2,8 @@
 letters/bulk.py makes it, accept.py takes the results back):
 
     reserve, in one transaction, the numbers of every letter of the chunk's kind in this
-    job that has none yet (reusing a valid letter this ceremony made from the same data;
-    the item rows record which letter each (case, kind) got) → each pending letter's
+    job that has none yet (the job's plan, made with it, already gave each reused or kept
+    letter to its item: reuse.py; the item rows record which letter each (case, kind) got) → each pending letter's
     template context → a ChunkInput (ids, numbers, verify tokens, contexts, the template's
     and the logo's sha256, the base URL, the claim's lease)
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..db import write_transaction
 from ..errors import NotFound
-from ..letters import pipeline
+from ..letters import facts, pipeline
 from ..letters.chunk import ChunkInput, LetterInput
 from ..records import office, templates
 from ..records.documents import get_document
@@ -69,13 +69,14 @@ def reserve(runtime, db, job: dict, kind: str, chunk: str) -> list[LetterInput]:
 
     todo = [i for i in printjobs.items(db, job["id"], kind=kind) if not usable(i)]
     if todo:
-        prints = {(i["case_id"], i["kind"]): fingerprint(context(i, ""), template) for i in todo}
+        blank = {(i["case_id"], i["kind"]): context(i, "") for i in todo}
         with write_transaction(db):
             for item in printjobs.items(db, job["id"], kind=kind):
                 if usable(item):
                     continue  # another chunk of this kind reserved it meanwhile
-                print_ = prints.get((item["case_id"], kind)) or fingerprint(context(item, ""), template)
-                _assign(db, job, ceremony, item, template, settings, print_)
+                made = blank.get((item["case_id"], kind)) or context(item, "")
+                _assign(db, job, ceremony, item, template, settings, fingerprint(made, template),
+                        facts.dumps(facts.of(made, kind)))
 
     letters = []
     for item in printjobs.items(db, job["id"], chunk=chunk):
@@ -86,37 +87,30 @@ def reserve(runtime, db, job: dict, kind: str, chunk: str) -> list[LetterInput]:
     return letters
 
 
-def _assign(db, job, ceremony, item, template, settings, print_: str) -> None:
-    """Inside a write transaction: the item's letter, reused or newly numbered."""
+def _assign(db, job, ceremony, item, template, settings, print_: str, stated: str) -> None:
+    """Inside a write transaction: a new number for an item the job's plan left without a
+    letter (service/ceremonies/reuse.py decided, when the job was made, which letters are
+    reused or kept). It replaces the case's valid letter of its kind, or the ceremony's
+    previous roster or report."""
     case_id = item["case_id"] or None
-    reuse = db.execute(
-        "SELECT documents.id FROM ceremony_documents JOIN documents "
-        "ON documents.id = ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? "
-        "AND ceremony_documents.kind = ? AND ceremony_documents.case_id IS ? "
-        "AND ceremony_documents.context_sha256 = ? AND documents.status = 'valid' "
-        "AND documents.path IS NOT NULL ORDER BY documents.id DESC LIMIT 1",  # file kept
-        [ceremony["id"], item["kind"], case_id, print_]).fetchone()
-    if reuse:
-        doc_id, reused = reuse[0], 1
-    else:
-        previous = None
-        if case_id is None:  # a roster or report replaces the ceremony's previous one
-            row = db.execute(
-                "SELECT documents.id FROM ceremony_documents JOIN documents ON documents.id = "
-                "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
-                "ceremony_documents.kind = ? AND documents.status = 'valid'",
-                [ceremony["id"], item["kind"]]).fetchone()
-            previous = row[0] if row else None
-        creator = {"id": job["created_by"]} if job["created_by"] else None
-        doc_id = pipeline.take_number(db, kind=item["kind"], case_id=case_id, template=template,
-                                      settings=settings, user=creator,
-                                      issued_on=issue_date(ceremony), supersedes=previous)
-        db["ceremony_documents"].insert({"document_id": doc_id, "ceremony_id": ceremony["id"],
-                                         "case_id": case_id, "kind": item["kind"],
-                                         "context_sha256": print_})
-        if case_id is None:
-            db["document_cases"].insert_all(
-                [{"document_id": doc_id, "case_id": c} for c in job["options"]["case_ids"]])
-        reused = 0
-    db.execute("UPDATE print_job_items SET document_id = ?, reused = ? WHERE job_id = ? AND "
-               "case_id = ? AND kind = ?", [doc_id, reused, job["id"], item["case_id"], item["kind"]])
+    previous = None
+    if case_id is None:
+        row = db.execute(
+            "SELECT documents.id FROM ceremony_documents JOIN documents ON documents.id = "
+            "ceremony_documents.document_id WHERE ceremony_documents.ceremony_id = ? AND "
+            "ceremony_documents.kind = ? AND ceremony_documents.case_id IS NULL AND "
+            "documents.status = 'valid' ORDER BY documents.id DESC",
+            [ceremony["id"], item["kind"]]).fetchone()
+        previous = row[0] if row else None
+    creator = {"id": job["created_by"]} if job["created_by"] else None
+    doc_id = pipeline.take_number(db, kind=item["kind"], case_id=case_id, template=template,
+                                  settings=settings, user=creator, issued_on=issue_date(ceremony),
+                                  supersedes=previous, facts=stated)
+    db["ceremony_documents"].insert({"document_id": doc_id, "ceremony_id": ceremony["id"],
+                                     "case_id": case_id, "kind": item["kind"],
+                                     "context_sha256": print_})
+    if case_id is None:
+        db["document_cases"].insert_all(
+            [{"document_id": doc_id, "case_id": c} for c in job["options"]["case_ids"]])
+    db.execute("UPDATE print_job_items SET document_id = ?, reused = 0 WHERE job_id = ? AND "
+               "case_id = ? AND kind = ?", [doc_id, job["id"], item["case_id"], item["kind"]])

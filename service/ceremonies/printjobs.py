@@ -20,7 +20,7 @@ from ..records import indexing
 from ..records import validate as v
 from ..records.cases import get_case
 from ..records.retention import RESULT_REMOVED_NOTE
-from . import leases, records
+from . import leases, records, reuse
 from ..records.kinds import CEREMONY_KINDS
 from ..records.kinds import DOCUMENT_KINDS as KINDS  # what a print job may print, in print order
 from .context import ORDERS, ordered
@@ -54,11 +54,22 @@ def _copies(value) -> dict[str, int]:
     return dict(value)
 
 
+def _replace(value):
+    """Which letters whose data changed get a new number (service/ceremonies/reuse.py)."""
+    if value in ("changed", "none"):
+        return value
+    if isinstance(value, list) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0
+                                       for x in value) and len(value) <= 5000:
+        return sorted(set(value))
+    raise v.FieldError('must be "changed", "none" or a list of document ids')
+
+
 CHECKS = {
     "kinds": _kinds,
     "copies": _copies,
     "duplex": v.flag,
     "order": lambda x: v.choice(x, ORDERS),
+    "replace": _replace,
 }
 
 
@@ -73,23 +84,46 @@ def parse_options(data: dict) -> dict:
         raise InvalidInput("copies of a kind not printed",
                            fields={"copies": f"{sorted(stray)[0]} is not in kinds"})
     return {"kinds": kinds, "copies": copies, "duplex": clean.get("duplex", False),
-            "order": clean.get("order", "name")}
+            "order": clean.get("order", "name"), "replace": clean.get("replace", "changed")}
 
 
-def create(db, ceremony_id: int, data: dict, user: dict | None, base_url: str) -> dict:
+def _request(db, ceremony_id: int, data: dict) -> tuple[dict, list[dict]]:
+    """The checked options and the ceremony's cases in print order, or InvalidInput."""
     options = parse_options(data)
     records.get(db, ceremony_id)
     cases = ordered(records.cases(db, ceremony_id), options["order"])
     if not cases:
         raise InvalidInput("the ceremony has no cases", fields={"case_ids": "add cases first"})
     if "aid_receipt" in options["kinds"]:
-        bare = [c["id"] for c in cases if not db.execute(
+        bare = [c for c in cases if not db.execute(
             "SELECT 1 FROM aid_items WHERE case_id = ?", [c["id"]]).fetchone()]
         if bare:
             raise InvalidInput("a receipt needs aid", fields={
-                "kinds": f"case {bare[0]} has no aid items; record them or leave out aid_receipt"})
+                "kinds": f"case {bare[0]['id']} has no aid items; record them or leave out aid_receipt"},
+                case_id=bare[0]["id"], full_name=bare[0]["full_name"])
+    return options, cases
+
+
+def preview(db, ceremony_id: int, data: dict) -> list[reuse.Decision]:
+    """What a print with these options would give each (case, kind), nothing recorded:
+    which letters are reused, which are new, and which would be replaced and why."""
+    options, cases = _request(db, ceremony_id, data)
+    return reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"])
+
+
+def create(db, ceremony_id: int, data: dict, user: dict | None, base_url: str) -> dict:
+    options, cases = _request(db, ceremony_id, data)
     options.update(case_ids=[c["id"] for c in cases], base_url=base_url)
     items, chunks = _plan(options)
+    # What each item gets is decided now, as the clerk was shown it: a letter reused or
+    # kept is the item's from the start; the others get their numbers when prepared.
+    decisions = {(d.case_id, d.kind): d for d in
+                 reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"])}
+    for item in items:
+        item.update(document_id=None, reused=0)
+        decision = decisions[(item["case_id"], item["kind"])]
+        if decision.action in ("reuse", "keep"):
+            item.update(document_id=decision.document_id, reused=1)
     now = now_iso()
     try:
         with write_transaction(db):
@@ -143,7 +177,7 @@ def result_of(db, job_id) -> dict:
     if job.get("result_removed"):
         raise Gone(RESULT_REMOVED_NOTE, fields={"result": job["result_removed"]})
     if job["state"] != "done":
-        raise Conflict(f"the print job is {job['state']}, not done", fields={"state": job["state"]})
+        raise Conflict(f"the print job is {state(job)}, not done", fields={"state": state(job)})
     return job
 
 
@@ -301,16 +335,46 @@ def fail(db, job_id: int, message: str) -> None:
     'failed' (never handed out again), like any interrupted letter; those it made go to
     the index without waiting for the job's end."""
     with write_transaction(db):
-        indexing.release(db, index_hold(job_id))
-        db.execute("UPDATE print_jobs SET state = 'failed', error = ?, finished_at = ?, "
-                   "updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
-                   [message[:500], now_iso(), now_iso(), job_id])
-        db.execute("UPDATE documents SET status = 'failed', error = 'print job failed', "
-                   "updated_at = ? WHERE status = 'pending' AND id IN "
-                   "(SELECT document_id FROM print_job_items WHERE job_id = ?)",
-                   [now_iso(), job_id])
-        db.execute("UPDATE print_job_chunks SET lease_owner = NULL, lease_until = NULL "
-                   "WHERE job_id = ?", [job_id])
+        _fail_in(db, job_id, message)
+
+
+def _fail_in(db, job_id: int, message: str) -> None:
+    """fail(), inside the caller's write transaction."""
+    indexing.release(db, index_hold(job_id))
+    db.execute("UPDATE print_jobs SET state = 'failed', error = ?, finished_at = ?, "
+               "updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
+               [message[:500], now_iso(), now_iso(), job_id])
+    db.execute("UPDATE documents SET status = 'failed', error = 'print job failed', "
+               "updated_at = ? WHERE status = 'pending' AND id IN "
+               "(SELECT document_id FROM print_job_items WHERE job_id = ?)",
+               [now_iso(), job_id])
+    db.execute("UPDATE print_job_chunks SET lease_owner = NULL, lease_until = NULL "
+               "WHERE job_id = ?", [job_id])
+
+
+def cancel(db, job_id: int, user: dict | None) -> dict:
+    """A person stops a queued or running job: like a failure (over, never resumed; its
+    letters not yet made keep their numbers on record as 'failed'; those made stay valid)
+    but recorded as cancelled, by whom. A chunk at work when this commits finds its claim
+    gone (holds() asks for an active job) and records nothing. Conflict when it is over."""
+    get(db, job_id)
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE print_jobs SET cancelled_at = ?, cancelled_by = ? WHERE id = ? AND "
+            "state IN ('queued', 'running')",
+            [now_iso(), user["id"] if user else None, job_id]).rowcount
+        if changed:
+            _fail_in(db, job_id, "cancelled")
+    job = get(db, job_id)
+    if not changed:
+        raise Conflict(f"the print job is {state(job)}; only a queued or running job can be "
+                       "cancelled", fields={"state": state(job)})
+    return job
+
+
+def state(job: dict) -> str:
+    """queued, running, done, failed, or cancelled (a failed job a person stopped)."""
+    return "cancelled" if job.get("cancelled_at") else job["state"]
 
 
 def sent_to_printer(db, job_id: int, request_id: str) -> dict:
@@ -331,7 +395,7 @@ def view(job: dict) -> dict:
     anonymised (records/retention.py) says so in `result_removed`."""
     removed = job.get("result_removed")
     return {
-        "id": job["id"], "ceremony_id": job["ceremony_id"], "state": job["state"],
+        "id": job["id"], "ceremony_id": job["ceremony_id"], "state": state(job),
         "done": job["done"], "total": job["total"], "error": job["error"],
         "result_url": f"/api/v1/jobs/{job['id']}/result" if job["state"] == "done" and not removed
         else None,

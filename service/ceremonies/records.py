@@ -18,15 +18,16 @@ _DETAILS = ("title", "date", "place", "officials")
 
 def _official(value) -> dict:
     if not isinstance(value, dict):
-        raise v.FieldError("each official must be an object with name, title and nip")
-    unknown = set(value) - {"name", "title", "nip"}
+        raise v.FieldError("each official must be an object with name, title, rank and nip")
+    unknown = set(value) - {"name", "title", "rank", "nip"}
     if unknown:
         raise v.FieldError(f"unknown field {sorted(unknown)[0]!r} in an official")
-    nip = v.text(value.get("nip"), max_len=18)
+    nip = "".join(v.text(value.get("nip"), max_len=30).split())  # written in groups too
     if nip and not (nip.isdigit() and len(nip) == 18):
         raise v.FieldError("a NIP has 18 digits")
     return {"name": v.text(value.get("name"), max_len=200, required=True),
-            "title": v.text(value.get("title"), max_len=200), "nip": nip}
+            "title": v.text(value.get("title"), max_len=200),
+            "rank": v.text(value.get("rank"), max_len=100), "nip": nip}
 
 
 def _officials(value) -> list[dict]:
@@ -142,6 +143,24 @@ def remove_case(db, ceremony_id: int, case_id: int) -> dict:
     return get(db, ceremony_id)
 
 
+def release(db, ceremony_id: int, today) -> list[int]:
+    """After the ceremony: its women still open are released (sent home). Returns their
+    case ids; Conflict before the ceremony's day."""
+    ceremony = get(db, ceremony_id)
+    if ceremony["date"] > today.isoformat():
+        raise Conflict("the ceremony has not taken place yet",
+                       fields={"date": f"the ceremony is on {ceremony['date']}"})
+    with write_transaction(db):
+        ids = [r[0] for r in db.execute(
+            "SELECT cases.id FROM ceremony_cases JOIN cases ON cases.id = ceremony_cases.case_id "
+            "WHERE ceremony_cases.ceremony_id = ? AND cases.status = 'open'", [ceremony_id])]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            db.execute(f"UPDATE cases SET status = 'released', updated_at = ? WHERE id IN ({marks})",
+                       [now_iso(), *ids])
+    return ids
+
+
 def _add(db, ceremony_id: int, case_ids: list[int], destinations: dict[int, str]) -> None:
     """Inside a write transaction. Every case must exist, be open and in no ceremony."""
     if not case_ids:
@@ -157,7 +176,8 @@ def _add(db, ceremony_id: int, case_ids: list[int], destinations: dict[int, str]
     closed = [c for c in case_ids if found[c]["status"] != "open"]
     if closed:
         raise InvalidInput("only open cases can be released",
-                           fields={"case_ids": f"case {closed[0]} is {found[closed[0]]['status']}"})
+                           fields={"case_ids": f"case {closed[0]} is {found[closed[0]]['status']}"},
+                           case_id=closed[0])
     taken = [(c, found[c]["ceremony_id"]) for c in case_ids if found[c]["ceremony_id"]]
     if taken:
         raise Conflict("a case is already in a ceremony",

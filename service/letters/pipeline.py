@@ -23,6 +23,7 @@ from ..records.cases import aid_items, get_case
 from ..records.documents import get_document, mark_valid
 from ..records.kinds import CASE_KINDS
 from ..records.storage import relative_path, sha256_bytes, write_atomic
+from . import facts
 from .context import document_context
 from .pdftext import extract_text
 from .render import About, render_docx
@@ -31,19 +32,21 @@ from .stamp import stamp_pdf
 
 
 def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
-            user: dict | None, issued_on: dt.date) -> dict:
+            user: dict | None, issued_on: dt.date, facts: str | None = None) -> dict:
     """Take the next letter number and record the pending document in one transaction."""
     with write_transaction(db):
         doc_id = take_number(db, kind=kind, case_id=case_id, template=template,
-                             settings=settings, user=user, issued_on=issued_on)
+                             settings=settings, user=user, issued_on=issued_on, facts=facts)
     return get_document(db, doc_id, include_failed=True)
 
 
 def take_number(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
-                user: dict | None, issued_on: dt.date, supersedes: int | None = None) -> int:
+                user: dict | None, issued_on: dt.date, supersedes: int | None = None,
+                facts: str | None = None) -> int:
     """Inside a write transaction: the next number of `kind` and its pending row; returns
     the row's id. Batches call this many times in one transaction. What the new document
-    replaces is the case's valid one of that kind unless `supersedes` says otherwise."""
+    replaces is the case's valid one of that kind unless `supersedes` says otherwise.
+    `facts`: what it states (service/letters/facts.py), to tell later if it holds old data."""
     now = now_iso()
     seq = numbering.next_value(db, f"doc:{kind}", issued_on.year)
     number = numbering.format_number(
@@ -61,7 +64,7 @@ def take_number(db, *, kind: str, case_id: int | None, template: dict, settings:
         "case_id": case_id, "kind": kind, "number": number, "year": issued_on.year,
         "seq": seq, "token": secrets.token_urlsafe(18), "issued_on": issued_on.isoformat(),
         "template_version": template["version"], "template_sha256": template["sha256"],
-        "status": "pending", "supersedes_id": previous,
+        "status": "pending", "supersedes_id": previous, "facts": facts,
         "created_by": user["id"] if user else None, "created_at": now, "updated_at": now,
     }).last_pk
 
@@ -103,8 +106,9 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
     settings = office.get_all(db)
     template = templates.active(db, kind)
     issued_on = office_today()
+    stated = facts.dumps(facts.of(document_context(db, case, settings, number="", issued_on=issued_on), kind))
     doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
-                  user=user, issued_on=issued_on)
+                  user=user, issued_on=issued_on, facts=stated)
     scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
     docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:

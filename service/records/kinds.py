@@ -52,3 +52,13 @@ STATUS_LABELS = {
     # Not a row's status: what the verification page says of a letter retention destroyed.
     "destroyed": N_("Dimusnahkan sesuai kebijakan retensi"),
 }
+
+# A case's course: open while she is helped, released once sent home at a ceremony
+# (issue 12), closed when the office's work ends, anonymised after the retention period.
+CASE_STATUSES = ("open", "released", "closed", "anonymised")
+CASE_STATUS_LABELS = {
+    "open": N_("terbuka"),
+    "released": N_("dipulangkan"),
+    "closed": N_("ditutup"),
+    "anonymised": N_("dianonimkan"),
+}

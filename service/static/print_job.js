@@ -10,17 +10,19 @@
     document.getElementById("job-progress").max = job.total;
     document.getElementById("job-done").textContent = job.done;
     document.getElementById("job-total").textContent = job.total;
-    document.getElementById("job-state").textContent = job.state;
-    if (job.error) {
-      var error = document.getElementById("job-error");
-      error.textContent = job.error;
-      error.hidden = false;
+    var state = document.getElementById("job-state");
+    state.textContent = job.state_label;
+    state.setAttribute("data-state", job.state);
+    if (job.state === "failed") { document.getElementById("job-error").hidden = false; }
+    if (job.state !== "queued" && job.state !== "running") {
+      var cancel = document.getElementById("job-cancel");
+      if (cancel) { cancel.hidden = true; }
     }
     if (job.state === "done" && job.result_url) {
       document.getElementById("job-download").href = job.result_url;
       document.getElementById("job-result").hidden = false;
     }
-    return job.state === "done" || job.state === "failed";
+    return job.state !== "queued" && job.state !== "running";
   }
   function poll() {
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})

@@ -26,8 +26,16 @@ from .i18n import AID_LABELS, KIND_LABELS, ROLE_LABELS
 NEW_FACILITY = "__new__"
 
 
+class _Required(InputRequired):
+    """InputRequired whose message names the field: "Nama pengguna wajib diisi"."""
+
+    def __call__(self, form, field):
+        self.message = _l("%(label)s wajib diisi", label=field.label.text)
+        super().__call__(form, field)
+
+
 def required():
-    return InputRequired(message=_l("wajib diisi"))
+    return _Required()
 
 
 class Needed:

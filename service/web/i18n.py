@@ -56,7 +56,10 @@ _REASONS = [
     (r"must be text", lambda m: gettext("harus berupa teks")),
     (r"must be at most (\d+) characters", lambda m: gettext("paling banyak %(n)s karakter", n=m[1])),
     (r"contains control characters", lambda m: gettext("berisi karakter yang tidak diizinkan")),
-    (r"must be a date written YYYY-MM-DD", lambda m: gettext("tanggal tidak valid")),
+    (r"must be a date written (YYYY-MM-DD|dd/mm/yyyy)",
+     lambda m: gettext("tidak dapat dibaca; tulis hari/bulan/tahun (hh/bb/tttt)")),
+    (r"a NIP has 18 digits", lambda m: gettext("NIP harus 18 angka")),
+    (r"at most (\d+) officials", lambda m: gettext("paling banyak %(n)s pejabat", n=m[1])),
     (r"must not be before (\S+)", lambda m: gettext("tidak boleh sebelum %(d)s", d=tanggal(m[1]))),
     (r"must not be in the future", lambda m: gettext("tidak boleh di masa depan")),
     (r"must be a whole number", lambda m: gettext("harus berupa angka bulat")),
@@ -144,7 +147,8 @@ def reason(text: str) -> str:
 
 
 def reasons(fields: dict) -> dict:
-    return {name: reason(why) for name, why in (fields or {}).items()}
+    """{field: "Judul wajib diisi"}: each field's reason, named, in the reader's language."""
+    return {name: field_reason(name, why) for name, why in (fields or {}).items()}
 
 
 def _translated(labels: dict) -> dict:
@@ -156,6 +160,50 @@ def _translated(labels: dict) -> dict:
 AID_LABELS = _translated(kinds.AID_KINDS)
 KIND_LABELS = _translated(kinds.KIND_LABELS)
 STATUS_LABELS = _translated(kinds.STATUS_LABELS)
+CASE_STATUS_LABELS = _translated(kinds.CASE_STATUS_LABELS)
+# A print job's state as the clerk reads it (the API keeps the codes).
+JOB_STATES = {
+    "queued": _l("antre"),
+    "running": _l("diproses"),
+    "done": _l("selesai"),
+    "failed": _l("gagal"),
+    "cancelled": _l("dibatalkan"),
+}
+# What changed in a letter already issued (service/letters/facts.py's groups).
+CHANGE_LABELS = {
+    "identity": _l("identitas"),
+    "aid": _l("bantuan"),
+    "release": _l("data pelepasan"),
+    "ceremony": _l("data upacara"),
+    "people": _l("daftar penerima manfaat"),
+    "unknown": _l("data surat lama tidak tercatat"),
+}
+# Field names as the record layer reports them, as a clerk calls them.
+FIELD_LABELS = {
+    "full_name": _l("Nama lengkap"), "nik": _l("NIK"), "birth_place": _l("Tempat lahir"),
+    "birth_date": _l("Tanggal lahir"), "origin_address": _l("Alamat asal"),
+    "origin_region": _l("Daerah asal"), "facility": _l("Lokasi"), "notes": _l("Catatan"),
+    "title": _l("Judul"), "date": _l("Tanggal"), "place": _l("Tempat"),
+    "officials": _l("Pejabat yang hadir"), "case_ids": _l("Penerima manfaat"),
+    "kinds": _l("Jenis surat"), "copies": _l("Salinan"), "order": _l("Urutan"),
+    "kind": _l("Jenis"), "amount": _l("Jumlah"), "source": _l("Sumber dana"),
+    "description": _l("Keterangan"), "reason": _l("Alasan"), "destination": _l("Tujuan"),
+    "q": _l("Kata pencarian"), "from": _l("Dari tanggal"), "to": _l("Sampai tanggal"),
+    "page": _l("Halaman"), "username": _l("Nama pengguna"), "password": _l("Kata sandi"),
+    "role": _l("Peran"), "status": _l("Status"), "file": _l("Berkas"),
+}
+
+
+def field_reason(name: str, why: str) -> str:
+    """"Judul wajib diisi": the field as a clerk calls it, then the reason in her words
+    (a reason that is already a sentence, "NIK harus terdiri dari 16 angka", stays so)."""
+    said = reason(why)
+    label = FIELD_LABELS.get(name)
+    if label and said[:1].islower():
+        return f"{label} {said}"
+    return said[:1].upper() + said[1:]
+
+
 ROLE_LABELS = {
     "admin": _l("Admin"),
     "supervisor": _l("Supervisor"),
@@ -168,8 +216,11 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "id")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")
     babel.init_app(app, locale_selector=select_locale)
-    filters = dict(formats.FILTERS, tanggal=tanggal, waktu=waktu, reason=reason)
+    filters = dict(formats.FILTERS, tanggal=tanggal, waktu=waktu, reason=reason,
+                   ddmmyyyy=formats.ddmmyyyy)
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(
         AID_LABELS=AID_LABELS, KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
-        ROLE_LABELS=ROLE_LABELS, LOCALE_NAMES=LOCALE_NAMES, current_lang=_lang)
+        ROLE_LABELS=ROLE_LABELS, LOCALE_NAMES=LOCALE_NAMES, current_lang=_lang,
+        CHANGE_LABELS=CHANGE_LABELS, CASE_STATUS_LABELS=CASE_STATUS_LABELS, JOB_STATES=JOB_STATES,
+        field_reason=field_reason)
