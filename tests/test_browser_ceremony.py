@@ -25,11 +25,16 @@ def ceremony_server(tmp_path_factory, converter_pool):
                                            "origin_region": "Kediri, Jawa Timur"}, clerk)
             add_aid(app.db, case["id"], {"kind": "ticket", "amount": 1_500_000}, clerk, 10**9)
         with job_consumer(app.runtime, app.db):  # as `pulang serve` runs one
-            yield app.base
+            yield app
+
+
+def _valid_numbers(db) -> dict:
+    return {(r[0], r[1]): r[2] for r in db.execute(
+        "SELECT case_id, kind, number FROM documents WHERE status = 'valid'")}
 
 
 def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
-    base = ceremony_server
+    base = ceremony_server.base
     page = signed_in_page(browser, base, "ani", PASSWORD, accept_downloads=True)
     expect = playwright.expect
 
@@ -62,4 +67,47 @@ def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
     assert all(any(name in t for t in titles) for name in PEOPLE), titles
     text = " ".join(pdftotext(data).split())
     assert all(name in text for name in PEOPLE)
+    page.context.close()
+
+
+def test_a_reprint_reuses_numbers_and_asks_before_replacing_a_changed_letter(ceremony_server, browser):
+    """Item 4, after the first print: printing again takes no number; after one woman's
+    aid changed, the page lists her receipt and why before anything is printed, and the
+    clerk chooses to keep it or make it again."""
+    app = ceremony_server
+    page = signed_in_page(browser, app.base, "ani", PASSWORD)
+    expect = playwright.expect
+    before = _valid_numbers(app.db)
+    page.get_by_role("link", name="Pelepasan").first.click()
+    page.get_by_role("link", name="Pelepasan Penerima Manfaat Tahap II").click()
+    expect(page.locator("#jobs")).to_contain_text("selesai")  # the past prints, near the top
+    page.get_by_role("button", name="Cetak", exact=True).click()
+    expect(page.locator("#job-state")).to_have_text("selesai", timeout=120_000)
+    assert _valid_numbers(app.db) == before
+
+    # Her aid changes after the letters were printed.
+    page.get_by_role("link", name="Kembali ke pelepasan").click()
+    ceremony_url = page.url
+    page.get_by_role("link", name="Sulastri", exact=True).click()
+    page.get_by_label("Jenis bantuan").select_option("transport")
+    page.get_by_label("Jumlah (Rp)").fill("250.000")
+    page.get_by_role("button", name="Tambah bantuan").click()
+    expect(page.locator(".flash-success")).to_contain_text("Bantuan dicatat")
+    page.goto(ceremony_url)
+    page.get_by_role("button", name="Cetak", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Periksa sebelum mencetak")
+    rows = page.locator("#replace-list tbody tr")
+    expect(rows).to_have_count(4)  # her receipt and release report, the roster, the report
+    expect(page.locator("#replace-list")).to_contain_text("Tanda Terima Bantuan · Sulastri")
+    expect(rows.filter(has_text="Tanda Terima Bantuan · Sulastri")).to_contain_text("bantuan")
+    receipt = rows.filter(has_text="Tanda Terima Bantuan · Sulastri").get_by_role("checkbox")
+    expect(receipt).to_be_checked()
+    receipt.uncheck()  # keep her signed receipt; make the others again
+    page.get_by_role("button", name="Cetak", exact=True).click()
+    expect(page.locator("#job-state")).to_have_text("selesai", timeout=120_000)
+    after = _valid_numbers(app.db)
+    sulastri = app.db.execute("SELECT id FROM cases WHERE full_name = 'Sulastri'").fetchone()[0]
+    assert after[(sulastri, "aid_receipt")] == before[(sulastri, "aid_receipt")]
+    assert {k for k in after if after[k] != before.get(k)} == {
+        (sulastri, "release_report"), (None, "aid_roster"), (None, "ceremony_report")}
     page.context.close()
