@@ -6,6 +6,7 @@ Every URL the browser asked for is recorded: none may hold the name or the NIK.
 The screenshots of the main pages (1366×768, the office laptop) go to docs/screenshots/.
 """
 
+import re
 import urllib.parse
 from pathlib import Path
 
@@ -162,7 +163,8 @@ def test_a_clerk_records_a_case_prints_its_letters_and_finds_it(server, browser)
     with page.expect_download() as download_info:
         page.locator(".timeline-item", has_text="Surat Pernyataan").get_by_role("link", name="Unduh PDF").click()
     download = download_info.value
-    assert download.suggested_filename.startswith("pledge-")
+    assert re.fullmatch(r"surat-pernyataan-460-\d{3}-dinsos-[ivx]+-\d{4}\.pdf", download.suggested_filename), \
+        download.suggested_filename
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"%PDF")
     assert NAME in " ".join(pdftotext(data).split())
@@ -178,7 +180,8 @@ def test_a_clerk_records_a_case_prints_its_letters_and_finds_it(server, browser)
     page.get_by_role("link", name="Pengaturan").click()
     _shot(page, "admin-settings")
     page.get_by_role("link", name="Log audit").click()
-    expect(page.locator("table.audit")).to_contain_text("document.download")
+    expect(page.locator("table.audit")).to_contain_text("ani mengunduh Surat Pernyataan")
+    expect(page.locator("table.audit")).to_contain_text("document.download")  # the code, one click away
     _shot(page, "audit")
     context.close()
 

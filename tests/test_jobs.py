@@ -68,7 +68,7 @@ def test_print_job_end_to_end(client, staff, worker, db, runtime, settings):
     response = client.get(job["result_url"], headers=staff)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="print-job-{job_id}.pdf"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename="berkas-cetak-pelepasan-{job_id}.pdf"'
     data = response.data
     reader = PdfReader(io.BytesIO(data), strict=True)
     assert len(reader.pages) == job["pages"]

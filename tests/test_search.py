@@ -229,6 +229,33 @@ def test_other_fields_are_searched(index, query):
     assert [h.case_id for h in index.search(query).results] == [1]
 
 
+@pytest.mark.parametrize("query", [
+    pytest.param("M. Rizky", id="M."), pytest.param("Moh. Rizky", id="Moh."),
+    pytest.param("Muh. Rizky", id="Muh."), pytest.param("Mhd Rizky", id="Mhd"),
+    pytest.param("Moch. Rizky", id="Moch."), pytest.param("Mochammad Rizky", id="Mochammad"),
+    pytest.param("Muhamad Rizky", id="Muhamad"), pytest.param("mohammad rizki", id="mohammad-rizki"),
+])
+def test_muhammad_abbreviated_or_spelled_otherwise_finds_muhammad(index, query):
+    """Issue 12: the usual abbreviations and spellings of Muhammad on Indonesian IDs."""
+    index.add([case(1, "Muhammad Rizky"), case(2, "Rizky Yusuf"), case(3, "Mochammad Rizky Saputra"),
+               case(4, "Maria Rizky")])
+    found = names(index.search(query))
+    assert "Muhammad Rizky" in found and "Mochammad Rizky Saputra" in found
+    assert "Rizky Yusuf" not in found and "Maria Rizky" not in found
+
+
+def test_a_name_recorded_abbreviated_is_found_by_the_whole_name(index):
+    index.add([case(1, "M. Rizky An Yusuf"), case(2, "Siti M")])
+    assert names(index.search("Muhammad Rizky")) == ["M. Rizky An Yusuf"]
+    assert names(index.search("Muhammad")) == ["M. Rizky An Yusuf"]  # a trailing M is an initial
+
+
+@pytest.mark.parametrize("query", ["Winarsih S", "Winarsih S.", "S. Winarsih", "winarsih s"])
+def test_an_initial_does_not_hide_her(index, query):
+    index.add([case(1, "Winarsih"), case(2, "Sri Winarsih"), case(3, "Sulastri")])
+    assert sorted(names(index.search(query))) == ["Sri Winarsih", "Winarsih"]
+
+
 def test_every_query_word_must_match(index):
     a, b = case(1, "Siti Aminah"), case(2, "Siti Rahayu")
     index.add([a, b])

@@ -332,7 +332,7 @@ ACTIONS = [
     ("export page", "GET", "/exports", None, ALL),
     ("export masked", "GET", "/exports/cases.csv", None, ALL),
     ("export full", "GET", "/exports/cases.xlsx?full=1", None, {"admin", "supervisor"}),
-    ("void", "POST", "/documents/{doc}/void", {"reason": "salah data"}, {"admin", "supervisor"}),
+    ("void", "POST", "/documents/{doc}/void", {"reason": "salah data", "confirm": "y"}, {"admin", "supervisor"}),
 ]
 
 
@@ -567,7 +567,8 @@ def test_generate_preview_download_regenerate_and_void(sign_in, case, db):
     assert preview.data.startswith(b"\x89PNG") and preview.headers["Cache-Control"] == "no-store"
     download = web.get(f"/documents/{first['id']}/download")
     assert download.mimetype == "application/pdf" and download.headers["Cache-Control"] == "no-store"
-    assert download.headers["Content-Disposition"] == f'attachment; filename="pledge-{first["id"]}.pdf"'
+    name = "surat-pernyataan-" + re.sub(r"[^a-z0-9]+", "-", first["number"].lower()) + ".pdf"
+    assert download.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     from tests.helpers import pdftotext
     assert NAME in " ".join(pdftotext(download.data).split())
 
@@ -580,11 +581,14 @@ def test_generate_preview_download_regenerate_and_void(sign_in, case, db):
     assert "Diganti" in old_page and second["number"] in old_page
 
     # Void needs a reason, then marks the letter BATAL.
-    assert post(web, f"/documents/{second['id']}/void", {"reason": ""}).status_code == 400
-    assert post(web, f"/documents/{second['id']}/void", {"reason": "nama salah ketik"}).status_code == 302
+    assert post(web, f"/documents/{second['id']}/void", {"reason": "", "confirm": "y"}).status_code == 400
+    unsure = post(web, f"/documents/{second['id']}/void", {"reason": "nama salah ketik"})
+    assert unsure.status_code == 400 and "Centang untuk memastikan pembatalan." in text(unsure)
+    assert db["documents"].get(second["id"])["status"] == "valid"
+    assert post(web, f"/documents/{second['id']}/void", {"reason": "nama salah ketik", "confirm": "y"}).status_code == 302
     assert db["documents"].get(second["id"])["status"] == "void"
     assert "BATAL" in pdftotext(web.get(f"/documents/{second['id']}/pdf").data)
-    again = post(web, f"/documents/{second['id']}/void", {"reason": "lagi"})
+    again = post(web, f"/documents/{second['id']}/void", {"reason": "lagi", "confirm": "y"})
     assert again.status_code == 302 and any("tidak dapat dibatalkan" in f for f in flashes(web.get(again.headers["Location"])))
 
 
@@ -779,3 +783,75 @@ def test_english_catalogue_is_complete_and_compiled(tmp_path):
         return context, plain(message.id), plain(message.string)
     stale = {key(m) for m in english if m.id} - {key(m) for m in compiled if m.id}
     assert not stale, "the .mo is older than the .po: run `make translations`"
+
+
+# --- undo and confirm (issue 12 item 7) -----------------------------------------------
+
+def test_aid_items_are_corrected_and_removed_with_the_receipt_flagged(sign_in, case, db):
+    web = sign_in("staff")
+    made = post(web, f"/cases/{case['id']}/documents", {"kind": "aid_receipt"})
+    assert made.status_code == 302
+    receipt = db.execute("SELECT id, number FROM documents WHERE kind = 'aid_receipt'").fetchone()
+    page = text(web.get(f"/cases/{case['id']}"))
+    assert "data berubah" not in page
+    ticket, allowance = case["aid_items"][0]["id"], case["aid_items"][1]["id"]
+    form = text(web.get(f"/cases/{case['id']}/aid/{ticket}/edit"))
+    assert 'value="1.500.000"' in form
+    bad = post(web, f"/cases/{case['id']}/aid/{ticket}/edit", {"kind": "ticket", "amount": "sejuta"})
+    assert bad.status_code == 400
+    saved = post(web, f"/cases/{case['id']}/aid/{ticket}/edit", {"kind": "ticket", "amount": "1.750.000",
+                                                                 "source": "APBD"})
+    assert saved.status_code == 302
+    after = web.get(f"/cases/{case['id']}")
+    assert any("memuat data lama" in f and receipt[1] in f and "bantuan" in f for f in flashes(after))
+    page = text(after)
+    assert "Rp1.750.000" in page and "data berubah" in page and "Buat ulang dengan data baru" in page
+    # Removing asks first, naming her and the item; the answer is a POST.
+    asked = text(web.get(f"/cases/{case['id']}/aid/{allowance}/delete"))
+    assert "Siti &amp; &lt;Aminah&gt;" in asked and "Jatah hidup" in asked and "Rp1.001.000" in asked
+    assert post(web, f"/cases/{case['id']}/aid/{allowance}/delete").status_code == 302
+    assert [r[0] for r in db.execute("SELECT id FROM aid_items WHERE case_id = ?", [case["id"]])] == [ticket]
+    audit = {r["action"]: json.loads(r["detail"]) for r in db.query("SELECT action, detail FROM audit_log")}
+    assert audit["aid.update"] == {"aid_id": ticket, "kind": "ticket", "amount": 1_500_000, "new_kind": "ticket",
+                                   "new_amount": 1_750_000, "fields": ["amount", "source"]}
+    assert audit["aid.delete"] == {"aid_id": allowance, "kind": "living_allowance", "amount": 1_001_000}
+    # One click makes the receipt again with the new data; the flag goes.
+    assert post(web, f"/cases/{case['id']}/documents", {"kind": "aid_receipt"}).status_code == 302
+    assert "data berubah" not in text(web.get(f"/cases/{case['id']}"))
+
+
+def test_editing_a_case_with_letters_says_which_now_hold_old_data(sign_in, case, document):
+    web = sign_in("staff")
+    saved = post(web, f"/cases/{case['id']}/edit", {"full_name": "Siti Aminah", "nik": NIK,
+                                                     "facility": "Payo Sigadung", "birth_date": "01/07/1990"})
+    assert saved.status_code == 302
+    said = flashes(web.get(saved.location))
+    assert any("Surat Pernyataan" in f and document["number"] in f and "identitas" in f for f in said), said
+
+
+def test_closing_asks_first_and_a_supervisor_can_reopen(sign_in, case, db):
+    supervisor = sign_in("supervisor")
+    asked = supervisor.get(f"/cases/{case['id']}/close")
+    assert asked.status_code == 200 and "Tutup kasus Siti &amp; &lt;Aminah&gt;" in text(asked)
+    assert db["cases"].get(case["id"])["status"] == "open"  # asking changed nothing
+    assert post(supervisor, f"/cases/{case['id']}/close").status_code == 302
+    assert db["cases"].get(case["id"])["status"] == "closed"
+    staff = sign_in("staff")
+    assert post(staff, f"/cases/{case['id']}/reopen").status_code == 403
+    assert post(supervisor, f"/cases/{case['id']}/reopen").status_code == 302
+    row = db["cases"].get(case["id"])
+    assert row["status"] == "open" and row["closed_at"] is None
+    assert "case.reopen" in {r[0] for r in db.execute("SELECT action FROM audit_log")}
+
+
+def test_the_api_corrects_and_removes_aid(client, case, make_user):
+    _, headers = make_user("staff")
+    aid_id = case["aid_items"][0]["id"]
+    fixed = client.patch(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers, json={"amount": 2_000_000})
+    assert fixed.status_code == 200 and fixed.json["amount"] == 2_000_000
+    bad = client.patch(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers, json={"amount": 0})
+    assert bad.status_code == 400 and "amount" in bad.json["error"]["fields"]
+    assert client.patch(f"/api/v1/cases/{case['id']}/aid/999", headers=headers, json={}).status_code == 404
+    assert client.delete(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers).status_code == 204
+    assert client.delete(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers).status_code == 404
+    assert len(client.get(f"/api/v1/cases/{case['id']}", headers=headers).json["aid_items"]) == 1

@@ -2,7 +2,7 @@ from flask import g, jsonify
 
 from ..http.support import get_db, log, runtime
 from ..records import cases as case_records
-from ..http.views import case_view
+from ..http.views import aid_change, case_view
 from . import bp
 from .auth import json_body, requires
 
@@ -43,3 +43,21 @@ def add_aid(case_id):
     log("aid.create", target_type="case", target_id=case_id,
         detail={"aid_id": item["id"], "kind": item["kind"], "amount": item["amount"]})
     return jsonify(item), 201
+
+
+@bp.patch("/cases/<int:case_id>/aid/<int:aid_id>")
+@requires("case.write")
+def update_aid(case_id, aid_id):
+    db = get_db()
+    before, item = case_records.update_aid(db, case_id, aid_id, json_body(),
+                                           runtime().settings.amount_ceiling)
+    log("aid.update", target_type="case", target_id=case_id, detail=aid_change(before, item))
+    return jsonify(item)
+
+
+@bp.delete("/cases/<int:case_id>/aid/<int:aid_id>")
+@requires("case.write")
+def delete_aid(case_id, aid_id):
+    item = case_records.delete_aid(get_db(), case_id, aid_id)
+    log("aid.delete", target_type="case", target_id=case_id, detail=aid_change(item, None))
+    return "", 204

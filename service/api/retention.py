@@ -19,6 +19,14 @@ def close_case(case_id):
                     "status": case["status"], "closed_at": case["closed_at"]})
 
 
+@bp.post("/cases/<int:case_id>/reopen")
+@requires("case.close")
+def reopen_case(case_id):
+    case = retention.reopen_case(get_db(), case_id)
+    log("case.reopen", target_type="case", target_id=case_id)
+    return jsonify({"id": case["id"], "case_number": case["case_number"], "status": case["status"]})
+
+
 @bp.post("/cases/<int:case_id>/anonymise")
 @requires("case.anonymise")
 def anonymise_case(case_id):

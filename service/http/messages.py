@@ -5,6 +5,7 @@ the office's admins read it). Problems carry codes; only this module holds sente
 from flask_babel import gettext as _
 
 from ..office_tools.problems import Problem
+from .reasons import field_reason
 
 
 def _suggest(args) -> str:
@@ -58,18 +59,18 @@ _TEXTS = {
                                           "sebagainya) tidak boleh berisi tag. Pulang mengisi "
                                           "properti itu sendiri dengan jenis surat dan nama "
                                           "kantor.", part=a["part"]),
-    # Imports
-    "required": lambda a: _("wajib diisi"),
-    "invalid": lambda a: _("tidak valid: %(detail)s", detail=a["detail"]),
-    "bad_date": lambda a: _("tanggal tidak dapat dibaca (tulis 1990-07-01, 01/07/1990 atau "
-                            "1 Juli 1990)"),
-    "nik_invalid": lambda a: _("NIK tidak valid: %(detail)s", detail=a["detail"]),
-    "nik_birth_date": lambda a: _("tanggal lahir di dalam NIK berbeda dengan tanggal lahir "
-                                  "(NIK tetap disimpan seperti tertulis)"),
-    "unknown_facility": lambda a: _("fasilitas \"%(name)s\" belum ada; centang untuk "
-                                    "membuatnya", name=a["name"]),
-    "same_nik": lambda a: _("NIK sama"),
-    "similar_name_same_birth_date": lambda a: _("nama mirip dan tanggal lahir sama"),
+    # Imports: whole sentences, the field named as the clerk calls it.
+    "required": lambda a: field_reason(a.get("field", ""), "is required"),
+    "invalid": lambda a: field_reason(a.get("field", ""), a["detail"]),
+    "bad_date": lambda a: _("Tanggal lahir tidak dapat dibaca (tulis 01/07/1990, 1 Juli 1990 "
+                            "atau 1990-07-01)."),
+    "nik_invalid": lambda a: field_reason("nik", a["detail"]),
+    "nik_birth_date": lambda a: _("Tanggal lahir di dalam NIK berbeda dengan tanggal lahir "
+                                  "(NIK tetap disimpan seperti tertulis)."),
+    "unknown_facility": lambda a: _("Lokasi \"%(name)s\" belum tercatat; centang di atas untuk "
+                                    "membuatnya saat impor.", name=a["name"]),
+    "same_nik": lambda a: _("NIK-nya sama"),
+    "similar_name_same_birth_date": lambda a: _("namanya mirip dan tanggal lahirnya sama"),
     "no_rows": lambda a: _("Lembar kerja tidak berisi baris data."),
     "no_name_column": lambda a: _("Tidak ada kolom yang dipetakan ke nama lengkap."),
 }
@@ -79,6 +80,7 @@ def describe(problem: Problem) -> str:
     args = dict(problem.args)
     if problem.code == "duplicate_member":
         args["name"] = problem.where
+    args.setdefault("field", problem.where)
     say = _TEXTS.get(problem.code)
     return say(args) if say else problem.code
 
@@ -88,3 +90,20 @@ def as_json(problem: Problem) -> dict:
     if problem.args.get("part") and problem.args["part"] != "word/document.xml":
         where = f"{problem.args['part']}: {where}"
     return {"code": problem.code, "message": describe(problem), "where": where}
+
+
+_SHORT = {
+    "required": lambda: _("kolom wajib kosong"),
+    "invalid": lambda: _("isian tidak valid"),
+    "bad_date": lambda: _("tanggal lahir tidak terbaca"),
+    "nik_invalid": lambda: _("NIK tidak valid"),
+    "unknown_facility": lambda: _("lokasi belum tercatat"),
+    "same_nik": lambda: _("NIK sama dengan kasus atau baris lain"),
+    "similar_name_same_birth_date": lambda: _("nama mirip dan tanggal lahir sama dengan kasus atau baris lain"),
+}
+
+
+def short(code: str) -> str:
+    """A problem code in a few words, where its details are not kept (an import report)."""
+    say = _SHORT.get(code)
+    return say() if say else code

@@ -4,6 +4,8 @@ import's report. None may be cached (they hold names and NIKs), and each file is
 by what it is, never by whom it concerns. Downloads of people's data are audited here,
 so the two entry points cannot differ in what they record."""
 
+import re
+
 from flask import Response, send_file
 
 from ..auth.roles import allowed
@@ -14,6 +16,8 @@ from ..office_tools import exports
 from ..office_tools import template_versions as versions
 from ..office_tools.imports import report_csv
 from ..office_tools.import_flow import report
+from ..records.kinds import KIND_LABELS
+from .messages import short
 from .support import get_db, log, runtime
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -35,9 +39,20 @@ def pdf_bytes(doc: dict) -> bytes:
     return void_pdf(data) if doc["status"] == "void" else data
 
 
+def slug(*parts: str) -> str:
+    """surat-pernyataan-460-001-dinsos-vii-2026: lower case, a dash between words."""
+    text = "-".join(str(p) for p in parts if p)
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def letter_name(doc: dict) -> str:
+    """A letter's file name: its kind and number in Indonesian, never whom it concerns."""
+    return slug(KIND_LABELS.get(doc["kind"], doc["kind"]), doc["number"]) + ".pdf"
+
+
 def letter_pdf(doc: dict, disposition: str = "inline") -> Response:
     """A letter's PDF: inline opens the browser's viewer (to print), attachment saves it."""
-    return _download(pdf_bytes(doc), "application/pdf", f'{doc["kind"]}-{doc["id"]}.pdf', disposition)
+    return _download(pdf_bytes(doc), "application/pdf", letter_name(doc), disposition)
 
 
 def print_result(job: dict) -> Response:
@@ -47,29 +62,33 @@ def print_result(job: dict) -> Response:
     except FileNotFoundError:
         raise NotFound("the print file is missing; start the print again") from None
     log("print.download", target_type="print_job", target_id=job["id"])
-    return _download(data, "application/pdf", f'print-job-{job["id"]}.pdf')
+    return _download(data, "application/pdf", f'berkas-cetak-pelepasan-{job["id"]}.pdf')
 
 
-def export_list(what: str, fmt: str, full: bool, role: str) -> Response:
-    """A list as CSV or XLSX; whole NIKs only for a role allowed them, audited as such."""
+def export_list(what: str, fmt: str, full: bool, role: str, readable: bool = False) -> Response:
+    """A list as CSV or XLSX; whole NIKs only for a role allowed them, audited as such.
+    `readable`: Indonesian headers and labels, local times (the page); else the codes."""
     if what not in exports.LISTS or fmt not in exports.FORMATS:
         raise NotFound("no such list or format")
     if full and not allowed(role, "export.full"):
         raise Forbidden("only a supervisor or an admin may export whole NIKs")
-    header, body = exports.rows(get_db(), what, full_nik=full)
+    header, body = exports.rows(get_db(), what, full_nik=full, readable=readable)
     data = exports.to_csv(header, body) if fmt == "csv" else exports.to_xlsx(header, body)
     log("export.full" if full else "export", target_type="list", target_id=what,
         detail={"format": fmt, "rows": len(body)})
-    return _download(data, EXPORT_TYPES[fmt], f"pulang-{what}{'-lengkap' if full else ''}.{fmt}")
+    name = exports.FILE_NAMES[what] + ("-nik-lengkap" if full else "")
+    return _download(data, EXPORT_TYPES[fmt], f"{name}.{fmt}")
 
 
 def template_docx(kind: str, version: int) -> Response:
     """A template version's .docx as an attachment."""
     row = versions.get_version(get_db(), kind, version)
-    return send_file(versions.docx_path(runtime().settings, row), mimetype=DOCX,
-                     as_attachment=True, download_name=f"{kind}-v{version}.docx", max_age=0)
+    return send_file(versions.docx_path(runtime().settings, row), mimetype=DOCX, as_attachment=True,
+                     download_name=f"templat-{slug(KIND_LABELS.get(kind, kind))}-v{version}.docx",
+                     max_age=0)
 
 
 def import_report(report_id: int) -> Response:
     """An import's kept report as CSV (row numbers and reasons, never names)."""
-    return _download(report_csv(report(get_db(), report_id)), "text/csv", f"impor-{report_id}.csv")
+    return _download(report_csv(report(get_db(), report_id), say=short), "text/csv",
+                     f"laporan-impor-{report_id}.csv")

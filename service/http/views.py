@@ -78,3 +78,13 @@ def import_summary(preview: Preview, headers: list[str], mapping: dict) -> dict:
     return {"rows": len(preview.rows), "importable": len(preview.good), "problems": problems,
             "duplicates": duplicates, "mapping": mapping, "headers": headers,
             "unknown_facilities": preview.unknown_facilities}
+
+
+def aid_change(before: dict, after: dict | None) -> dict:
+    """What the audit log keeps of an aid item's correction or removal: codes and amounts."""
+    detail = {"aid_id": before["id"], "kind": before["kind"], "amount": before["amount"]}
+    if after is not None:
+        detail.update(new_kind=after["kind"], new_amount=after["amount"],
+                      fields=sorted(k for k in ("kind", "amount", "source", "description")
+                                    if before[k] != after[k]))
+    return detail

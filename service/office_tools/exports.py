@@ -7,11 +7,20 @@ as a formula (`=HYPERLINK(...)` in a name field is a known way to exfiltrate a s
 """
 
 import csv
+import datetime as dt
 import io
 
 from openpyxl import Workbook
 
-from ..records.formats import nik_mask
+from ..clock import OFFICE_TZ
+from ..records.formats import ddmmyyyy, nik_mask
+from ..records.kinds import AID_KINDS, CASE_STATUS_LABELS, KIND_LABELS, STATUS_LABELS
+
+
+def office_zone():
+    """The office's time zone (Asia/Jakarta, Makassar or Jayapura)."""
+    return OFFICE_TZ
+
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,7 +51,34 @@ def neutralise(value):
     return value
 
 
-def rows(db, what: str, *, full_nik: bool) -> tuple[list[str], list[list]]:
+# For people (the export page): Indonesian headers, labels instead of codes, dates as
+# dd/mm/yyyy and moments in the office's time zone. Scripts (the API) get the codes.
+HEADERS = {
+    "case_number": "Nomor kasus", "full_name": "Nama lengkap", "nik": "NIK",
+    "birth_place": "Tempat lahir", "birth_date": "Tanggal lahir", "origin_region": "Daerah asal",
+    "facility": "Lokasi", "status": "Status", "created_at": "Dicatat pada", "kind": "Jenis",
+    "amount": "Jumlah (Rp)", "source": "Sumber dana", "description": "Keterangan",
+    "number": "Nomor surat", "issued_on": "Tanggal surat", "template_version": "Versi templat",
+    "sha256": "Sidik jari (SHA-256)",
+}
+FILE_NAMES = {"cases": "daftar-kasus", "aid": "daftar-bantuan", "documents": "daftar-surat"}
+
+
+def _readable(what: str, column: str, value):
+    if value in (None, ""):
+        return value
+    if column == "kind":
+        return (AID_KINDS if what == "aid" else KIND_LABELS).get(value, value)
+    if column == "status":
+        return (CASE_STATUS_LABELS if what == "cases" else STATUS_LABELS).get(value, value)
+    if column in ("birth_date", "issued_on"):
+        return ddmmyyyy(value)
+    if column == "created_at":
+        return dt.datetime.fromisoformat(value).astimezone(office_zone()).strftime("%d/%m/%Y %H.%M")
+    return value
+
+
+def rows(db, what: str, *, full_nik: bool, readable: bool = False) -> tuple[list[str], list[list]]:
     header, sql = LISTS[what]
     nik_at = header.index("nik") if "nik" in header else None
     out = []
@@ -50,8 +86,10 @@ def rows(db, what: str, *, full_nik: bool) -> tuple[list[str], list[list]]:
         row = list(row)
         if nik_at is not None and row[nik_at] and not full_nik:
             row[nik_at] = nik_mask(row[nik_at])
+        if readable:
+            row = [_readable(what, column, cell) for column, cell in zip(header, row)]
         out.append([neutralise(cell) for cell in row])
-    return header, out
+    return ([HEADERS[c] for c in header] if readable else header), out
 
 
 def to_csv(header, body) -> bytes:

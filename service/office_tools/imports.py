@@ -121,6 +121,7 @@ def _cell(value) -> str:
 class Row:
     number: int
     clean: dict | None = None
+    typed: dict = field(default_factory=dict)       # the cells as read, for a bad row's who
     errors: list = field(default_factory=list)      # (field, Problem)
     warnings: list = field(default_factory=list)
     duplicate: dict | None = None
@@ -129,7 +130,8 @@ class Row:
 @dataclass
 class Preview:
     rows: list[Row]
-    unknown_facilities: list[str]
+    unknown_facilities: list[str]   # every facility the sheet names that is not recorded yet,
+                                    # ticked for creation or not (the page keeps the choice)
 
     @property
     def good(self) -> list[Row]:
@@ -162,6 +164,7 @@ def analyse(db, headers: list[str], body: list[tuple[int, list]], mapping: dict,
         row = Row(number)
         rows.append(row)
         data = {f: _cell(cells[i]) if i < len(cells) else "" for i, f in columns.items()}
+        row.typed = {k: data.get(k, "") for k in ("full_name", "nik", "facility")}
         date_column = next((i for i, f in columns.items() if f == "birth_date"), None)
         if date_column is not None:
             try:
@@ -180,11 +183,14 @@ def analyse(db, headers: list[str], body: list[tuple[int, list]], mapping: dict,
         row.clean = clean
         if warnings:
             row.warnings.append(Problem("nik_birth_date", where="nik"))
-        if clean["facility"].casefold() not in facilities | allowed_new:
-            row.errors.append(Problem("unknown_facility", where="facility",
-                                      args={"name": clean["facility"]}))
-            if clean["facility"] not in unknown:
+        if clean["facility"].casefold() not in facilities:
+            # Listed whether or not it is ticked for creation, so that the choice stays
+            # on the page and is sent again with the confirmation.
+            if clean["facility"].casefold() not in {u.casefold() for u in unknown}:
                 unknown.append(clean["facility"])
+            if clean["facility"].casefold() not in allowed_new:
+                row.errors.append(Problem("unknown_facility", where="facility",
+                                          args={"name": clean["facility"]}))
         row.duplicate = _duplicate(row, clean, existing_nik, existing_by_birth, sheet_nik, sheet_by_birth)
         if clean.get("nik"):
             sheet_nik.setdefault(clean["nik"], number)
@@ -241,14 +247,44 @@ def commit(db, preview: Preview, user: dict | None) -> tuple[list[int], dict]:
     return ids, report
 
 
-def report_csv(row: dict) -> str:
-    """The kept report as CSV: row number, outcome, case number or reasons."""
+def report_csv(row: dict, say=str) -> str:
+    """The kept report as CSV: row number, outcome, case id, the reasons as `say` words
+    each code (a sentence for the office), and the codes themselves."""
     import csv
     import io
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["baris", "hasil", "kasus", "alasan"])
+    writer.writerow(["baris", "hasil", "kasus", "alasan", "kode"])
     for item in json.loads(row["report"]):
+        codes = item.get("reasons", [])
         writer.writerow([item["row"], "ditambahkan" if item["outcome"] == "added" else "dilewati",
-                         item.get("case_id", ""), " ".join(item.get("reasons", []))])
+                         item.get("case_id", ""), "; ".join(say(code) for code in codes),
+                         " ".join(codes)])
+    return out.getvalue()
+
+
+SAMPLE_HEADERS = {"full_name": "Nama Lengkap", "nik": "NIK", "birth_place": "Tempat Lahir",
+                  "birth_date": "Tanggal Lahir", "origin_address": "Alamat Asal",
+                  "origin_region": "Daerah Asal", "facility": "Lokasi", "notes": "Catatan"}
+
+
+def sample_sheet() -> bytes:
+    """An .xlsx with the columns an import recognises (the usual Indonesian headers) and
+    one invented row showing how each is written; dates as text, day first."""
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Daftar"
+    sheet.append(list(SAMPLE_HEADERS.values()))
+    sheet.append(["Contoh Nama Penerima", "3578064811920001", "Surabaya", "08/11/1992",
+                  "Jl. Mawar No. 5, RT 02/RW 03", "Kota Surabaya, Jawa Timur",
+                  "Rumah Singgah Dinas Sosial", "hapus baris contoh ini sebelum mengimpor"])
+    for column, width in zip("ABCDEFGH", (28, 20, 16, 14, 34, 28, 30, 36)):
+        sheet.column_dimensions[column].width = width
+    for cell in sheet[2]:
+        cell.number_format = "@"  # text, so the NIK keeps its 16 digits in Excel
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()

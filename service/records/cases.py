@@ -153,15 +153,18 @@ def aid_items(db, case_id: int) -> list[dict]:
     return items
 
 
-def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> dict:
-    get_case(db, case_id)
-    checks = {
+def _aid_checks(ceiling: int) -> dict:
+    return {
         "kind": lambda x: v.choice(x, tuple(AID_KINDS)),
         "amount": lambda x: v.whole_number(x, minimum=1, maximum=ceiling),
         "source": lambda x: v.text(x, max_len=200),
         "description": lambda x: v.text(x, max_len=500),
     }
-    clean, problems = v.collect(data, checks)
+
+
+def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> dict:
+    get_case(db, case_id)
+    clean, problems = v.collect(data, _aid_checks(ceiling))
     for name in ("kind", "amount"):
         if name not in data:
             problems.setdefault(name, "is required")
@@ -174,4 +177,40 @@ def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> di
         created_at=now_iso())).last_pk
     item = db["aid_items"].get(item_id)
     item["label"] = AID_KINDS[item["kind"]]
+    return item
+
+
+def get_aid(db, case_id: int, aid_id: int) -> dict:
+    """One of the case's aid items, or NotFound."""
+    get_case(db, case_id)
+    rows = list(db["aid_items"].rows_where("id = ? AND case_id = ?", [aid_id, case_id]))
+    if not rows:
+        raise NotFound("no such aid item on this case")
+    item = rows[0]
+    item["label"] = AID_KINDS.get(item["kind"], item["kind"])
+    return item
+
+
+def update_aid(db, case_id: int, aid_id: int, data: dict, ceiling: int) -> tuple[dict, dict]:
+    """Correct an aid item (any of its fields). Returns (before, after): the caller audits
+    both. A receipt already issued for it keeps what it said and is then flagged as holding
+    old data (service/ceremonies/reuse.py stale_letters)."""
+    before = get_aid(db, case_id, aid_id)
+    clean, problems = v.collect(data, _aid_checks(ceiling))
+    unknown = set(data) - set(_aid_checks(ceiling))
+    if unknown:
+        problems["fields"] = f"unknown fields: {', '.join(sorted(unknown))}"
+    if problems:
+        raise InvalidInput("the aid item has invalid fields", fields=problems)
+    if clean:
+        db["aid_items"].update(aid_id, clean)
+        db.conn.commit()
+    return before, get_aid(db, case_id, aid_id)
+
+
+def delete_aid(db, case_id: int, aid_id: int) -> dict:
+    """Remove an aid item recorded by mistake; returns what it was (for the audit log)."""
+    item = get_aid(db, case_id, aid_id)
+    with write_transaction(db):
+        db.execute("DELETE FROM aid_items WHERE id = ? AND case_id = ?", [aid_id, case_id])
     return item

@@ -46,6 +46,17 @@ def close_case(db, case_id: int) -> dict:
     return get_case(db, case_id)
 
 
+def reopen_case(db, case_id: int) -> dict:
+    """A closed case open again (closed by mistake, or she came back): its retention
+    clock stops; Conflict unless it is closed."""
+    case = get_case(db, case_id)
+    if case["status"] != "closed":
+        raise Conflict("only a closed case can be reopened", fields={"status": case["status"]})
+    with write_transaction(db):
+        db["cases"].update(case_id, {"status": "open", "closed_at": None, "updated_at": now_iso()})
+    return get_case(db, case_id)
+
+
 def eligible_on(case: dict, years: int) -> dt.date | None:
     """The first day the case may be anonymised, or None while it is not closed."""
     if case["status"] != "closed" or not case.get("closed_at"):

@@ -118,6 +118,22 @@ def _metaphone(word: str) -> tuple[str, ...]:
     return tuple(code for code in double_metaphone(word) if code)
 
 
+# "Muhammad", the most common first name, is spelled many ways (Muhamad, Mohammad,
+# Mochammad, Muchamad, Mohamed) and abbreviated on IDs and letters (M., Moh., Muh., Mhd.,
+# Mochd.): each of these, in a name or in a query, also stands for one canonical word.
+MUHAMMAD = "muhamad"
+_MUHAMMAD_FORMS = frozenset({"muhamad", "mohamad", "muhamed", "mohamed", "muhamat", "mohamat",
+                             "mahmad"})
+_MUHAMMAD_SHORT = frozenset({"m", "md", "mh", "mhd", "moh", "mohd", "muh", "muhd", "mochd"})
+
+
+def muhammad(word: str, *, abbreviated: bool = True) -> bool:
+    """Whether a folded word is a spelling of Muhammad (or, if `abbreviated`, its
+    abbreviation: 'm', 'moh', 'muh', 'mhd', 'moch')."""
+    norm = normalise(word)
+    return norm in _MUHAMMAD_FORMS or (abbreviated and (word in _MUHAMMAD_SHORT or norm in _MUHAMMAD_SHORT))
+
+
 def phonetic(*words: str) -> list[str]:
     """Double Metaphone codes (primary and secondary) of the given spellings, deduplicated."""
     codes: list[str] = []
@@ -153,6 +169,10 @@ def name_tokens(full_name: str) -> dict[str, str]:
     raw = name_words(full_name)
     norm = [normalise(w) for w in raw]
     extra = [f for w in raw for f in forms(w)[1:]]
+    # Any spelling of Muhammad, or its abbreviation as the first word ("M. Rizky"; a
+    # lone "M" further on is more likely another name's initial), is also the canonical word.
+    if any(muhammad(w, abbreviated=(i == 0 and len(raw) > 1)) for i, w in enumerate(raw)):
+        extra.append(MUHAMMAD)
     pairs_raw = joined(raw)
     pairs = joined(norm)
     phon: list[str] = []

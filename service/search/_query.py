@@ -76,6 +76,8 @@ class Plan:
 
 def _name_alts(word: str, forms: NameForms, boost: float = 1.0) -> list[Alt]:
     norms = an.forms(word)
+    if an.muhammad(word) and an.MUHAMMAD not in norms:
+        norms = norms + (an.MUHAMMAD,)   # "M.", "Moh.", "Mochammad" find "Muhammad"
     codes = an.phonetic(word, *norms)
     forms.raw.add(word)
     forms.norm.update(norms)
@@ -138,6 +140,12 @@ def parse(q: str, nik_term=lambda digits: "") -> Plan | None:
     turns a run of digits into the index's blind NIK term ("" to not look for a NIK)."""
     parsed = ParsedQuery()
     units = [u for raw in q.split() for u in _units(raw, parsed, nik_term)]
+    # A one-letter word beside longer name words is an initial ("Winarsih S."): the
+    # records seldom carry it, so it must not hide her. It is left out, unless it is an
+    # abbreviation of Muhammad ("M. Rizky"), which stands for a whole word.
+    initials = [u for u in units if u.name_word and len(u.name_word) == 1 and not an.muhammad(u.name_word)]
+    if initials and any(u.name_word and len(u.name_word) > 1 for u in units):
+        units = [u for u in units if u not in initials]
     if not units:
         return None
     joins: list[Unit | None] = []

@@ -121,8 +121,29 @@
     });
   }
 
+  // The import preview: the "Impor N baris" button counts the rows a ticked new
+  // facility adds, before "Periksa ulang" (the server checks the count again anyway).
+  function setupImportCount() {
+    var button = document.querySelector("[data-import-count]");
+    var expected = document.querySelector("[data-import-expected]");
+    if (!button || !expected) { return; }
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name=create_facility][data-rows]"));
+    function ticked() {
+      return boxes.reduce(function (n, b) { return n + (b.checked ? parseInt(b.getAttribute("data-rows"), 10) : 0); }, 0);
+    }
+    var base = parseInt(button.getAttribute("data-import-count"), 10) - ticked();
+    boxes.forEach(function (b) {
+      b.addEventListener("change", function () {
+        var n = base + ticked();
+        button.textContent = button.getAttribute("data-template").replace("{n}", n);
+        expected.value = n;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupMenu();
+    setupImportCount();
     Array.prototype.forEach.call(document.querySelectorAll("form[data-nik-url]"), function (f) {
       setupNikCheck(f);
       setupFacility(f);

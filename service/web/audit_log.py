@@ -8,6 +8,7 @@ from ..http.support import get_db, log
 from ..records import audit as audit_records
 from ..records import validate as v
 from .auth import requires
+from .audit_words import SENTENCES, sentences
 from .forms import AuditFilterForm, choices
 
 bp = Blueprint("audit_log", __name__, url_prefix="/admin")
@@ -21,7 +22,8 @@ def audit():
     form = AuditFilterForm(request.args)
     people, actions = audit_records.usernames_and_actions(db)
     form.who.choices = choices([("", "—")] + [(name, name) for name in people])
-    form.what.choices = choices([("", "—")] + [(action, action) for action in actions])
+    form.what.choices = choices([("", "—")] + [(action, str(SENTENCES.get(action, action)).replace(" %(target)s", "").replace("%(target)s ", ""))
+                                               for action in actions])
     days = {}
     for name, field in (("date_from", form.date_from), ("date_to", form.date_to)):
         try:
@@ -39,4 +41,4 @@ def audit():
     pages = max(1, -(-total // PAGE_SIZE))
     args = {k: val for k, val in request.args.items() if k != "page" and val}
     return render_template("web/admin/audit.html", form=form, entries=entries, total=total,
-                           page=page, pages=pages, args=args)
+                           page=page, pages=pages, args=args, said=sentences(db, entries))

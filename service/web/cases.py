@@ -11,7 +11,9 @@ from flask_login import current_user
 
 from ..clock import office_today
 from ..errors import Conflict, InvalidInput, PulangError
+from ..ceremonies.reuse import stale_letters
 from ..http.support import get_db, log, runtime
+from ..http.views import aid_change
 from ..letters.pipeline import generate_case_document
 from ..letters.render import RenderError
 from ..auth.users import usernames
@@ -19,15 +21,16 @@ from ..records import cases as records
 from ..records import overview, signed_copies
 from ..records import validate as v
 from ..records.documents import case_documents
-from ..records.formats import parse_tanggal
-from ..records.kinds import CASE_KINDS
+from ..records.formats import parse_tanggal, rupiah
+from ..records.kinds import CASE_KINDS, CASE_STATUSES
 from ..records.nik import check_nik
 from .auth import requires
 from .forms import ActionForm, AidForm, CaseForm
-from .i18n import KIND_LABELS, reason, reasons, render_failure
+from .i18n import AID_LABELS, CHANGE_LABELS, KIND_LABELS, reason, reasons, render_failure
 
 bp = Blueprint("cases", __name__)
 RECENT = 15
+LIST_PAGE = 50
 
 
 @bp.get("/")
@@ -39,6 +42,30 @@ def home():
     stats = overview.figures(db, year)
     log("case.list", detail={"shown": len(recent)})
     return render_template("web/home.html", recent=recent, stats=stats, year=str(year))
+
+
+@bp.get("/cases")
+@requires("case.read")
+def listing():
+    """Every case, newest first, filtered by status and location (neither is personal,
+    so they travel in the URL; finding a name is the search page's job)."""
+    db = get_db()
+    status = request.args.get("status", "")
+    status = status if status in CASE_STATUSES and status != "anonymised" else ""
+    facilities = records.facility_names(db)
+    facility = request.args.get("facility", "")
+    facility = facility if facility in facilities else ""
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    total, rows = overview.case_list(db, status=status, facility=facility, limit=LIST_PAGE,
+                                     offset=(page - 1) * LIST_PAGE)
+    log("case.list", detail={"shown": len(rows), "page": page,
+                             "filters": sorted(k for k, val in (("status", status), ("facility", facility)) if val)})
+    args = {k: val for k, val in (("status", status), ("facility", facility)) if val}
+    return render_template("web/cases.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // LIST_PAGE)), status=status, facility=facility,
+                           facilities=facilities, statuses=[s for s in CASE_STATUSES if s != "anonymised"],
+                           args=args)
 
 
 def _save_case(form: CaseForm, case_id: int | None):
@@ -78,6 +105,7 @@ def _case_form(case: dict | None):
                 log("case.update", target_type="case", target_id=new["id"],
                     detail={"fields": sorted(f for f in form.record() if f != "allow_duplicate")})
                 flash(_("Perubahan tersimpan."), "success")
+                _old_data_notice(get_db(), new["id"])
             for warning in warnings:
                 flash(reason(warning), "warning")
             return redirect(url_for("cases.view", case_id=new["id"]))
@@ -113,7 +141,66 @@ def view(case_id, aid_form: AidForm | None = None):
         "web/case.html", case=case, items=items, total=sum(i["amount"] for i in items),
         documents=documents, current=current, kinds=CASE_KINDS, users=usernames(db),
         signed=signed_copies.statuses(db, documents),
+        stale=stale_letters(db, case_id),
         aid_form=aid_form or AidForm(formdata=None), action_form=ActionForm(formdata=None))
+
+
+def _old_data_notice(db, case_id: int) -> None:
+    """After a change: say which of her letters now hold old data, and what changed."""
+    stale = stale_letters(db, case_id)
+    if not stale:
+        return
+    docs = {d["id"]: d for d in case_documents(db, case_id)}
+    listed = "; ".join(
+        f"{KIND_LABELS[docs[i]['kind']]} {docs[i]['number']} ({', '.join(str(CHANGE_LABELS.get(c, c)) for c in why)})"
+        for i, why in stale.items() if i in docs)
+    flash(_("Surat yang kini memuat data lama: %(letters)s. Buat ulang bila surat baru diperlukan.",
+            letters=listed), "warning")
+
+
+@bp.route("/cases/<int:case_id>/aid/<int:aid_id>/edit", methods=["GET", "POST"])
+@requires("case.write")
+def edit_aid(case_id, aid_id):
+    db = get_db()
+    case = records.get_case(db, case_id)
+    item = records.get_aid(db, case_id, aid_id)
+    form = AidForm(data={**item, "amount": f"{item['amount']:,}".replace(",", ".")})
+    if form.validate_on_submit():
+        try:
+            before, after = records.update_aid(db, case_id, aid_id, form.record(),
+                                               runtime().settings.amount_ceiling)
+        except InvalidInput as exc:
+            for name, why in reasons(exc.fields).items():
+                getattr(form, name, form.amount).errors = [why]
+        else:
+            log("aid.update", target_type="case", target_id=case_id, detail=aid_change(before, after))
+            flash(_("Bantuan diperbarui."), "success")
+            _old_data_notice(db, case_id)
+            return redirect(url_for("cases.view", case_id=case_id, _anchor="bantuan"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("web/aid_form.html", case=case, item=item, form=form), status
+
+
+@bp.route("/cases/<int:case_id>/aid/<int:aid_id>/delete", methods=["GET", "POST"])
+@requires("case.write")
+def delete_aid(case_id, aid_id):
+    """GET asks (the item and her name); POST removes it, audited."""
+    db = get_db()
+    case = records.get_case(db, case_id)
+    item = records.get_aid(db, case_id, aid_id)
+    if request.method == "GET":
+        return render_template(
+            "web/confirm.html", title=_("Hapus bantuan?"),
+            question=_("Hapus %(kind)s %(amount)s dari bantuan %(name)s?", kind=AID_LABELS.get(item["kind"], item["label"]),
+                       amount=rupiah(item["amount"]), name=case["full_name"]),
+            explanation=_("Penghapusan dicatat di log audit. Tanda terima yang sudah dibuat tetap seperti adanya dan ditandai memuat data lama."),
+            action=url_for("cases.delete_aid", case_id=case_id, aid_id=aid_id),
+            button=_("Ya, hapus"), back=url_for("cases.view", case_id=case_id, _anchor="bantuan"))
+    removed = records.delete_aid(db, case_id, aid_id)
+    log("aid.delete", target_type="case", target_id=case_id, detail=aid_change(removed, None))
+    flash(_("Bantuan dihapus."), "success")
+    _old_data_notice(db, case_id)
+    return redirect(url_for("cases.view", case_id=case_id, _anchor="bantuan"))
 
 
 @bp.post("/cases/<int:case_id>/aid")
@@ -132,6 +219,7 @@ def add_aid(case_id):
             log("aid.create", target_type="case", target_id=case_id,
                 detail={"aid_id": item["id"], "kind": item["kind"], "amount": item["amount"]})
             flash(_("Bantuan dicatat."), "success")
+            _old_data_notice(db, case_id)
             return redirect(url_for("cases.view", case_id=case_id, _anchor="bantuan"))
     response = view(case_id, aid_form=form)
     return response, 400

@@ -19,4 +19,4 @@ def index():
 @bp.get("/<what>.<fmt>")
 @requires("export")
 def download(what, fmt):
-    return export_list(what, fmt, request.args.get("full") == "1", current_user.role)
+    return export_list(what, fmt, request.args.get("full") == "1", current_user.role, readable=True)

@@ -159,6 +159,9 @@ class ActionForm(FlaskForm):
 class VoidForm(FlaskForm):
     reason = TextAreaField(_l("Alasan pembatalan"), validators=[required(), at_most(500)],
                            render_kw={"rows": 2, "maxlength": 500})
+    # The confirmation asked before a void, in the form itself (no script, strict CSP).
+    confirm = BooleanField(_l("Ya, batalkan surat ini. Nomornya tidak dipakai lagi."),
+                           validators=[InputRequired(message=_l("Centang untuk memastikan pembatalan."))])
 
 
 def _kind_choices():

@@ -8,7 +8,7 @@ a URL, deleted once imported or replaced)."""
 import os
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +20,7 @@ from ..http.messages import describe
 from ..http.support import get_db, log, runtime
 from ..http.views import import_summary
 from ..office_tools import import_flow, imports
-from ..office_tools.problems import Refused
+from ..office_tools.problems import Problem, Refused
 from ..office_tools.zipsafe import read_upload
 from .auth import requires
 
@@ -86,13 +86,27 @@ def upload():
     return _preview_page(headers, mapping, preview)
 
 
-def _preview_page(headers, mapping, preview, creating=()):
+def _preview_page(headers, mapping, preview, creating=(), changed_from=None):
     data = import_summary(preview, headers, mapping)
     by_row = {}
     for problem in data["problems"]:
         by_row.setdefault(problem["row"], []).append(problem)
+    # What each unknown facility's tick adds: its rows whose only problem is that facility.
+    new = {name.casefold(): name for name in preview.unknown_facilities}
+    waiting = {}
+    for row in preview.rows:
+        if (row.clean and not row.duplicate and row.clean["facility"].casefold() in new
+                and all(p.code == "unknown_facility" for p in row.errors)):
+            name = new[row.clean["facility"].casefold()]
+            waiting[name] = waiting.get(name, 0) + 1
+    chosen = {name.casefold() for name in creating}
     return render_template("web/imports_preview.html", data=data, rows=preview.rows, by_row=by_row,
-                           fields=imports.FIELDS, creating=set(creating))
+                           fields=imports.FIELDS, creating={n for n in data["unknown_facilities"]
+                                                            if n.casefold() in chosen},
+                           waiting=waiting, changed_from=changed_from,
+                           duplicate_reason={"same_nik": describe(Problem("same_nik")),
+                                             "similar_name_same_birth_date":
+                                                 describe(Problem("similar_name_same_birth_date"))})
 
 
 def _mapping_from_form(headers) -> dict:
@@ -118,9 +132,26 @@ def confirm():
     headers, mapping, preview = import_flow.prepare(db, data, mapping, creating)
     if request.form.get("action") != "commit":
         return _preview_page(headers, mapping, preview, creating)
+    # The button said how many rows it imports; if the choices sent with it give another
+    # number (a box ticked after the last check), show the new count rather than import
+    # something else than what the clerk read.
+    expected = request.form.get("expected", "")
+    if not expected.isdigit() or int(expected) != len(preview.good):
+        return _preview_page(headers, mapping, preview, creating,
+                             changed_from=int(expected) if expected.isdigit() else None)
     report = import_flow.confirm(db, preview, headers, mapping, current_user.row, log)
     _forget()
     return render_template("web/imports_done.html", report=report)
+
+
+@bp.get("/contoh-daftar-impor.xlsx")
+@requires("import")
+def sample():
+    """A sheet with the expected columns and one invented row, to fill in."""
+    return Response(imports.sample_sheet(), headers={
+        "Cache-Control": "no-store",
+        "Content-Disposition": 'attachment; filename="contoh-daftar-impor.xlsx"'},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.get("/<int:report_id>/report.csv")

@@ -2,12 +2,13 @@
 has passed, anonymises it (the rules are in service/records/retention.py; the API's routes share
 them). Both buttons post the CSRF token only."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import Conflict
 from ..http.support import get_db, log, runtime
 from ..records import retention
+from ..records.cases import get_case
 from .auth import requires
 
 bp = Blueprint("retention", __name__)
@@ -19,9 +20,18 @@ def _retention_years() -> dict:
             "retention_eligible_on": retention.eligible_on}
 
 
-@bp.post("/cases/<int:case_id>/close")
+@bp.route("/cases/<int:case_id>/close", methods=["GET", "POST"])
 @requires("case.close")
 def close(case_id):
+    """GET asks first (her name, what closing means); POST closes."""
+    if request.method == "GET":
+        case = get_case(get_db(), case_id)
+        return render_template(
+            "web/confirm.html", title=_("Tutup kasus?"),
+            question=_("Tutup kasus %(name)s (%(number)s)?", name=case["full_name"], number=case["case_number"]),
+            explanation=_("Kasus yang ditutup tidak dapat masuk pelepasan. Setelah %(years)d tahun, data pribadinya dapat dianonimkan. Supervisor dapat membukanya lagi.", years=runtime().settings.retention_years),
+            action=url_for("retention.close", case_id=case_id), button=_("Ya, tutup kasus"),
+            back=url_for("cases.view", case_id=case_id))
     try:
         retention.close_case(get_db(), case_id)
     except Conflict:
@@ -29,6 +39,19 @@ def close(case_id):
         return redirect(url_for("cases.view", case_id=case_id))
     log("case.close", target_type="case", target_id=case_id)
     flash(_("Kasus ditutup."), "success")
+    return redirect(url_for("cases.view", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@requires("case.close")
+def reopen(case_id):
+    try:
+        retention.reopen_case(get_db(), case_id)
+    except Conflict:
+        flash(_("Kasus ini tidak sedang ditutup."), "info")
+        return redirect(url_for("cases.view", case_id=case_id))
+    log("case.reopen", target_type="case", target_id=case_id)
+    flash(_("Kasus dibuka kembali."), "success")
     return redirect(url_for("cases.view", case_id=case_id))
 
 
