@@ -479,8 +479,8 @@ def test_required_fields_are_named(sign_in):
     response = post(web, "/cases/new", {"full_name": "", "facility": ""})
     assert response.status_code == 400
     html = text(response)
-    assert 'id="full_name-error">wajib diisi' in html
-    assert 'id="facility-error">wajib diisi' in html
+    assert 'id="full_name-error">Nama lengkap wajib diisi' in html
+    assert 'id="facility-error">Lokasi wajib diisi' in html
 
 
 def test_nik_check_as_you_type(sign_in, case):
@@ -794,7 +794,8 @@ def test_aid_items_are_corrected_and_removed_with_the_receipt_flagged(sign_in, c
     receipt = db.execute("SELECT id, number FROM documents WHERE kind = 'aid_receipt'").fetchone()
     page = text(web.get(f"/cases/{case['id']}"))
     assert "data berubah" not in page
-    ticket, allowance = case["aid_items"][0]["id"], case["aid_items"][1]["id"]
+    ticket, allowance = [r[0] for r in db.execute("SELECT id FROM aid_items WHERE case_id = ? ORDER BY id",
+                                                  [case["id"]])]
     form = text(web.get(f"/cases/{case['id']}/aid/{ticket}/edit"))
     assert 'value="1.500.000"' in form
     bad = post(web, f"/cases/{case['id']}/aid/{ticket}/edit", {"kind": "ticket", "amount": "sejuta"})
@@ -846,7 +847,7 @@ def test_closing_asks_first_and_a_supervisor_can_reopen(sign_in, case, db):
 
 def test_the_api_corrects_and_removes_aid(client, case, make_user):
     _, headers = make_user("staff")
-    aid_id = case["aid_items"][0]["id"]
+    aid_id = client.get(f"/api/v1/cases/{case['id']}", headers=headers).json["aid_items"][0]["id"]
     fixed = client.patch(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers, json={"amount": 2_000_000})
     assert fixed.status_code == 200 and fixed.json["amount"] == 2_000_000
     bad = client.patch(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers, json={"amount": 0})

@@ -5,6 +5,7 @@ import dataclasses
 from flask import g, jsonify, request
 
 from ..ceremonies import printer, printjobs, records
+from ..clock import office_today
 from ..ceremonies.queue import queue_for
 from ..http.responses import print_result
 from ..http.support import get_db, log, runtime
@@ -87,6 +88,16 @@ def remove_case(ceremony_id, case_id):
     log("ceremony.remove_case", target_type="ceremony", target_id=ceremony_id,
         detail={"case_id": case_id})
     return jsonify(ceremony_view(db, ceremony))
+
+
+@bp.post("/ceremonies/<int:ceremony_id>/release")
+@requires("ceremony.write")
+def release(ceremony_id):
+    """After the ceremony: its women still open become `released`."""
+    db = get_db()
+    ids = records.release(db, ceremony_id, office_today())
+    log("ceremony.release", target_type="ceremony", target_id=ceremony_id, detail={"case_ids": ids})
+    return jsonify({"released": ids, **ceremony_view(db, records.get(db, ceremony_id))})
 
 
 @bp.post("/ceremonies/<int:ceremony_id>/print")

@@ -122,8 +122,7 @@ def _metaphone(word: str) -> tuple[str, ...]:
 # Mochammad, Muchamad, Mohamed) and abbreviated on IDs and letters (M., Moh., Muh., Mhd.,
 # Mochd.): each of these, in a name or in a query, also stands for one canonical word.
 MUHAMMAD = "muhamad"
-_MUHAMMAD_FORMS = frozenset({"muhamad", "mohamad", "muhamed", "mohamed", "muhamat", "mohamat",
-                             "mahmad"})
+MUHAMMAD_FORMS = ("muhamad", "mohamad", "muhamed", "mohamed", "muhamat", "mohamat")
 _MUHAMMAD_SHORT = frozenset({"m", "md", "mh", "mhd", "moh", "mohd", "muh", "muhd", "mochd"})
 
 
@@ -131,7 +130,7 @@ def muhammad(word: str, *, abbreviated: bool = True) -> bool:
     """Whether a folded word is a spelling of Muhammad (or, if `abbreviated`, its
     abbreviation: 'm', 'moh', 'muh', 'mhd', 'moch')."""
     norm = normalise(word)
-    return norm in _MUHAMMAD_FORMS or (abbreviated and (word in _MUHAMMAD_SHORT or norm in _MUHAMMAD_SHORT))
+    return norm in MUHAMMAD_FORMS or (abbreviated and (word in _MUHAMMAD_SHORT or norm in _MUHAMMAD_SHORT))
 
 
 def phonetic(*words: str) -> list[str]:

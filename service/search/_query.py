@@ -76,8 +76,10 @@ class Plan:
 
 def _name_alts(word: str, forms: NameForms, boost: float = 1.0) -> list[Alt]:
     norms = an.forms(word)
-    if an.muhammad(word) and an.MUHAMMAD not in norms:
-        norms = norms + (an.MUHAMMAD,)   # "M.", "Moh.", "Mochammad" find "Muhammad"
+    if an.muhammad(word):
+        # "M.", "Moh.", "Mochammad" find every spelling of Muhammad, also in entries
+        # indexed before the canonical word was added to them.
+        norms = norms + tuple(f for f in an.MUHAMMAD_FORMS if f not in norms)
     codes = an.phonetic(word, *norms)
     forms.raw.add(word)
     forms.norm.update(norms)
