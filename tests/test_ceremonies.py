@@ -19,8 +19,8 @@ def test_create_and_read(client, staff, cases):
     assert got.status_code == 200
     body = got.json
     assert body["title"].startswith("Pelepasan") and body["date"] == "2024-07-31"
-    assert body["officials"][0] == {"name": "Drs. H. Sri Purwanto, M.M.",
-                                    "title": "Penjabat Wali Kota", "nip": "196703041993031005"}
+    assert body["officials"][0] == {"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota",
+                                    "rank": "", "nip": "196703041993031005"}
     by_id = {c["case_id"]: c for c in body["cases"]}
     assert set(by_id) == set(cases)
     # Destination defaults to the origin region; one was given.
