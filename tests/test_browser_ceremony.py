@@ -88,7 +88,7 @@ def test_a_reprint_reuses_numbers_and_asks_before_replacing_a_changed_letter(cer
     # Her aid changes after the letters were printed.
     page.get_by_role("link", name="Kembali ke pelepasan").click()
     ceremony_url = page.url
-    page.get_by_role("link", name="Sulastri", exact=True).click()
+    page.locator("#people").get_by_role("link", name="Sulastri", exact=True).click()
     page.get_by_label("Jenis bantuan").select_option("transport")
     page.get_by_label("Jumlah (Rp)").fill("250.000")
     page.get_by_role("button", name="Tambah bantuan").click()

@@ -40,7 +40,7 @@ def test_upload_read_and_the_paper_states(sign_in, immediate, her, db):
 
     # Search: "belum ditandatangani" finds her still (the receipt), not once it is back.
     def unsigned_hits():
-        found = post(clerk, "/search", {"q": "", "unsigned": "y", "page": "1"})
+        found = post(clerk, "/search", {"q": "", "unsigned": "y"}, follow_redirects=True)
         return re.findall(r'href="/cases/(\d+)"', text(found))
     assert unsigned_hits() == [str(case["id"])]
     post(clerk, "/scans", {"file": [(io.BytesIO(as_pdf(rasterise(docs["aid_receipt"][1]))), "x.pdf")]},

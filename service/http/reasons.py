@@ -101,8 +101,10 @@ FIELD_LABELS = {
 def field_reason(name: str, why: str) -> str:
     """"Judul wajib diisi": the field as a clerk calls it, then the reason in her words
     (a reason that is already a sentence, "NIK harus terdiri dari 16 angka", stays so)."""
-    said = reason(why)
     label = FIELD_LABELS.get(name)
+    if label and why == "is required":  # as the forms say it: "Title is required"
+        return gettext("%(label)s wajib diisi", label=label)
+    said = reason(why)
     if label and said[:1].islower():
         return f"{label} {said}"
     return said[:1].upper() + said[1:]
