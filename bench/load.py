@@ -1,5 +1,5 @@
 """Load run (issue 5, item 3): N concurrent clients for S seconds against `pulang serve`,
-mixing letter generation, searches and PDF downloads. Loopback only, bounded in time.
+mixing letter generation, searches, PDF downloads and case reads. Loopback only, bounded in time.
 
     .venv/bin/python bench/load.py                      # 20 clients, 60 s, own server
     .venv/bin/python bench/load.py --clients 20 --seconds 10
@@ -37,7 +37,7 @@ from pathlib import Path
 PULANG = str(Path(sys.executable).parent / "pulang")
 NAMES = ["Sulastri", "Nur Hayati", "Siti Aminah", "Dewi Lestari", "Rina Wati", "Sri Wahyuni",
          "Kartini", "Yuliana", "Ratna Sari", "Maria Goreti", "Fitri Handayani", "Wulan"]
-MIX = [("generate", 0.3), ("search", 0.4), ("download", 0.3)]
+MIX = [("generate", 0.3), ("search", 0.3), ("download", 0.2), ("read", 0.2)]
 
 
 def call(base, method, path, token, body=None, timeout=300):
@@ -125,6 +125,8 @@ def run_clients(base, token, case_ids, doc_ids, clients: int, seconds: float):
             elif kind == "search":
                 status, headers, body = call(base, "POST", "/api/v1/search", token,
                                              {"q": rnd.choice(NAMES).split()[0].lower()})
+            elif kind == "read":  # what a case page shows, as the API gives it
+                status, headers, body = call(base, "GET", f"/api/v1/cases/{rnd.choice(case_ids)}", token)
             else:
                 with lock:
                     doc = rnd.choice(doc_ids)
@@ -162,7 +164,7 @@ def report(results, elapsed, clients):
           f"({len(results) / elapsed:.1f}/s)\n")
     print("| request | count | statuses | p50 ms | p95 ms | p99 ms (answered, not 429) |")
     print("|---|---:|---|---:|---:|---:|")
-    for kind in ("generate", "search", "download"):
+    for kind in ("generate", "search", "download", "read"):
         rows = by_type.get(kind, [])
         statuses = collections.Counter(s for s, _, _ in rows)
         ok = [t * 1000 for s, t, _ in rows if s != 429]

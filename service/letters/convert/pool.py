@@ -233,7 +233,10 @@ class ConverterPool:
         self.work_dir = Path(work_dir).resolve()
         self.timeout = timeout
         self.recycle_after = recycle_after
-        self.max_waiting = 4 * size if max_waiting is None else max_waiting
+        # Conversions that may wait for a worker before the next is refused (429 with
+        # Retry-After). Waiting is cheaper for a clerk than being refused: eight a worker
+        # is about four seconds' queue (server.py gives the web threads enough to match).
+        self.max_waiting = 8 * size if max_waiting is None else max_waiting
         # The workers' sockets: a folder only this user may enter (mkdtemp makes it 0700).
         self.socket_dir = Path(tempfile.mkdtemp(prefix="pulang-converters-"))
         self._workers = [_Worker(i, self.work_dir, self.socket_dir) for i in range(size)]
