@@ -13,6 +13,14 @@ import types
 from pathlib import Path
 from typing import NamedTuple
 
+
+# Where browser tests put their screenshots: docs/screenshots/ (tracked, shown in the docs)
+# only when asked, `PULANG_SCREENSHOTS=1 make test`; else a scratch folder, so that a test
+# run leaves the working tree as it found it.
+SCREENSHOTS = (Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+               if os.environ.get("PULANG_SCREENSHOTS") == "1"
+               else Path(tempfile.gettempdir()) / f"pulang-screenshots-{os.getuid()}")
+
 PULANG = str(Path(sys.executable).parent / "pulang")  # the command line, as an office runs it
 
 

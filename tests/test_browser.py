@@ -16,12 +16,11 @@ from service.auth.users import create_user
 from service.letters.pipeline import generate_case_document
 from service.records import office
 from service.records.cases import add_aid, create_case
-from tests.helpers import pdftotext, served
+from tests.helpers import SCREENSHOTS, pdftotext, served
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 NAME = "Siti & <Aminah>"
 NIK = "1571014107900001"
 PASSWORD = "kata sandi kantor yang panjang"

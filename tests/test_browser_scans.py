@@ -17,8 +17,8 @@ from pypdf import PdfReader
 from service.auth.users import create_token, create_user
 from service.records.cases import add_aid, create_case
 from tests.axe import WIDTHS, check_page
-from tests.helpers import job_consumer, scan_consumer, served, signed_in_page, wait_for
-from tests.test_browser import PASSWORD, SCREENSHOTS
+from tests.helpers import SCREENSHOTS, job_consumer, scan_consumer, served, signed_in_page, wait_for
+from tests.test_browser import PASSWORD
 from tests.test_scans import as_pdf, foreign_pages, page_codes, rasterise, skewed, token_pages, truth
 
 pytestmark = pytest.mark.browser

@@ -19,13 +19,12 @@ from service.auth.users import create_user
 from service.clock import office_today
 from service.records.cases import add_aid, create_case
 from tests.axe import WIDTHS, check_page
-from tests.helpers import job_consumer, served
+from tests.helpers import SCREENSHOTS, job_consumer, served
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "kata sandi kantor yang panjang"
 # Nine more women recorded before the ceremony (through the record layer, to keep the walk
 # short); invented names.
