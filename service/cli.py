@@ -340,6 +340,50 @@ def demo():
     click.echo(f"Loaded the demo office: {len(ids)} invented cases with their aid.")
 
 
+@main.group()
+def office():
+    """The office's set-up (as GET/PUT /api/v1/office): `show`, or `set` from JSON."""
+
+
+@office.command("show")
+def office_show():
+    """Print the office's settings, `complete` and `missing` as JSON."""
+    from .records import office as office_settings
+    settings = _settings()
+    db = _open_db(settings)
+    view = office_settings.view(office_settings.get_all(db), settings.base_url,
+                                logo=settings.logo_path.exists())
+    click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+
+
+@office.command("set")
+def office_set():
+    """Read a JSON object from standard input (the body of PUT /api/v1/office) and save
+    it; exit 1 naming every refused field."""
+    from .db import write_transaction
+    from .records import office as office_settings
+    from .records import samples
+    settings = _settings()
+    db = _open_db(settings)
+    try:
+        data = json.loads(sys.stdin.read() or "{}")
+    except ValueError as exc:
+        raise click.ClickException(f"standard input is not JSON: {exc}") from None
+    with write_transaction(db):
+        current = office_settings.get_all(db)
+        new, problems = office_settings.check(data, current)
+        if problems:
+            for field, why in problems.items():
+                click.echo(f"{field}: {why}", err=True)
+            raise click.ClickException("nothing saved")
+        changed = office_settings.save(db, new, current)
+    if office_settings.complete(new):
+        samples.prune(db, settings.archive, everything=True)
+    audit_log.record(db, "settings.update", detail={"changed": changed, "via": "cli"})
+    missing = office_settings.missing(new)
+    click.echo("Office complete." if not missing else "Still missing: " + ", ".join(missing))
+
+
 @main.command()
 @click.argument("path", type=click.Path())
 def backup(path):

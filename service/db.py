@@ -526,3 +526,37 @@ def m013_letter_facts(db):
         ALTER TABLE print_jobs ADD COLUMN cancelled_by INTEGER REFERENCES users(id);
         """
     )
+
+
+@migrations()
+def m014_papers(db):
+    # Issue 11. A release (date, place) recorded on the case, for a release report made
+    # outside a ceremony; text meant for the paper, apart from the internal notes that
+    # never print. Aid items say whose money they are: the office's own budget (APBD,
+    # paid by its treasurer against a kuitansi) or central government money (APBN,
+    # Kemensos, paid into her account): they never share a receipt.
+    # Sample letters (made while the office's set-up is incomplete) are kept apart from
+    # the documents table: they take no number and never enter the register.
+    db.executescript(
+        """
+        ALTER TABLE cases ADD COLUMN release_date TEXT;
+        ALTER TABLE cases ADD COLUMN release_place TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN paper_notes TEXT NOT NULL DEFAULT '';
+        ALTER TABLE aid_items ADD COLUMN fund TEXT NOT NULL DEFAULT 'apbd'
+            CHECK (fund IN ('apbd', 'apbn'));
+        UPDATE aid_items SET fund = 'apbn' WHERE kind = 'kemensos_transfer'
+            OR lower(source) LIKE '%kemensos%' OR lower(source) LIKE '%kementerian sosial%'
+            OR lower(source) LIKE '%apbn%';
+        CREATE TABLE sample_letters (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id),
+            kind TEXT NOT NULL,
+            path TEXT,
+            sha256 TEXT,
+            pages INTEGER,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX sample_letters_case ON sample_letters(case_id);
+        """
+    )

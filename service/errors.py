@@ -59,3 +59,9 @@ class Gone(PulangError):
 
     status = 410
     code = "gone"
+
+
+class OfficeIncomplete(Conflict):
+    """The office's set-up lacks what official letters need (a ceremony cannot print)."""
+
+    code = "office_incomplete"

@@ -76,8 +76,13 @@ class Runtime:
                         render_seconds=self.settings.render_seconds)
 
     def logo(self) -> Path | None:
-        """The office's letterhead logo file, if one was uploaded."""
+        """The office's letterhead logo file (the lambang daerah), if one was uploaded."""
         logo = self.settings.logo_path
+        return logo if logo.exists() else None
+
+    def unit_logo(self) -> Path | None:
+        """The office's own logo (right of the letterhead), if one was uploaded."""
+        logo = self.settings.logo_path.with_name("unit_logo.png")
         return logo if logo.exists() else None
 
     def _index_changed(self, db, wait: bool) -> None:

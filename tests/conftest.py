@@ -55,9 +55,20 @@ def runtime(settings, converter_pool):
 
 
 @pytest.fixture
-def app(settings, runtime):
+def app(request, settings, runtime):
+    """The app on a fresh archive whose office is set up (tests/helpers.TEST_OFFICE), so
+    letters are real; `@pytest.mark.fresh_office` leaves it as `pulang init` does."""
+    from service import clock
+    clock.set_office_zone(clock.DEFAULT_ZONE)  # a zone another test's archive set
     app = create_app({"archive": settings.archive, "base_url": settings.base_url,
                       "TESTING": True}, runtime=runtime)
+    if request.node.get_closest_marker("fresh_office") is None:
+        from .helpers import complete_office
+        conn = database.connect(settings.db_path)
+        try:
+            complete_office(conn)
+        finally:
+            conn.close()
     yield app
 
 

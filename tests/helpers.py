@@ -201,9 +201,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(archive, converter_pool):
+def served(archive, converter_pool, *, office: bool = True):
     """The real app on waitress in a thread, on a free loopback port, as browsers see it.
-    Yields a namespace with base (URL), runtime, app and db (a connection for seeding)."""
+    Yields a namespace with base (URL), runtime, app and db (a connection for seeding).
+    `office`: set up TEST_OFFICE (False leaves the first-run state)."""
     from waitress.server import create_server
 
     from service import create_app
@@ -217,6 +218,8 @@ def served(archive, converter_pool):
     runtime = Runtime(settings, pool=converter_pool, background_index=True)
     app = create_app({"archive": archive, "base_url": base}, runtime=runtime)
     db = database.connect(settings.db_path)
+    if office:
+        complete_office(db)
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
 
     def run():
@@ -247,8 +250,10 @@ def signed_in_page(browser, base: str, username: str, password: str, **context_o
     return page
 
 
-def office_archive(archive, port: int, *, role: str = "staff", pool_size: int = 1, **env) -> types.SimpleNamespace:
-    """An archive set up from the command line as an office does: `pulang init`, the user
+def office_archive(archive, port: int, *, role: str = "staff", pool_size: int = 1,
+                   office: bool = True, **env) -> types.SimpleNamespace:
+    """An archive set up from the command line as an office does: `pulang init`, the
+    office's set-up (`pulang office set`, TEST_OFFICE, unless `office` is False), the user
     ani (password "kata sandi yang panjang") of `role`, and her API token. Yields env
     (for `pulang serve` on `port`, with `env` added), token, and init (what the first
     `pulang init` printed)."""
@@ -261,6 +266,9 @@ def office_archive(archive, port: int, *, role: str = "staff", pool_size: int = 
                               text=True, check=True).stdout
 
     init = pulang("init")
+    if office:
+        import json
+        pulang("office", "set", input=json.dumps(TEST_OFFICE))
     pulang("user", "create", "ani", "--role", role, "--password-stdin", input="kata sandi yang panjang\n")
     token = pulang("token", "create", "ani").strip().splitlines()[-1]
     return types.SimpleNamespace(env=env, token=token, init=init)
@@ -295,3 +303,36 @@ def pulang_serve(env: dict, port: int, log_path, *, timeout: float = 120):
                 server.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+# -- the office ----------------------------------------------------------------------------
+
+# A complete invented office (the body of PUT /api/v1/office). An archive's letters are
+# samples ("CONTOH") until its office is complete, so tests that make real letters start
+# from this one; tests of the first run use the `fresh_office` marker.
+TEST_OFFICE = {
+    "name": "Dinas Sosial", "region": "Pemerintah Kota Jambi", "city": "Jambi",
+    "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122", "unit": "DINSOS",
+    "case_prefix": "JMB",
+    "officials": {
+        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
+                 "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
+        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
+                      "rank": "Penata Muda Tingkat I (III/b)", "nip": "198507222010012015"},
+        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama",
+                    "rank": "Penata Muda (III/a)", "nip": "199003152015031002"},
+    },
+}
+
+
+def complete_office(db, **changes) -> dict:
+    """Give the archive TEST_OFFICE (with `changes`, in the API's shape), as an admin's
+    PUT /api/v1/office would; returns the stored settings."""
+    from service.db import write_transaction
+    from service.records import office
+    with write_transaction(db):
+        current = office.get_all(db)
+        new, problems = office.check({**TEST_OFFICE, **changes}, current)
+        assert not problems, problems
+        office.save(db, new, current)
+    return new

@@ -39,7 +39,7 @@ def make_cases(client, headers, count: int, *, seed: int = 4, tricky: bool = Tru
 
 
 def make_ceremony(client, headers, case_ids, **extra) -> dict:
-    body = {"title": "Pelepasan Penerima Manfaat Eks Lokalisasi Payo Sigadung",
+    body = {"title": "Pelepasan dan Pemulangan Penerima Manfaat Tahap I",
             "date": "2024-07-31", "place": "Aula Rumah Dinas Wali Kota Jambi",
             "officials": [{"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota",
                            "nip": "196703041993031005"},

@@ -91,10 +91,11 @@ def test_print_job_end_to_end(client, staff, worker, db, runtime, settings):
     assert 0 in cover
     for i, text in enumerate(texts):
         if i not in cover and text:  # every page but the cover and the blank backs is stamped
-            assert "Hal. " in text and "Pindai untuk verifikasi" in text, f"page {i + 1}"
+            # (pages are numbered from the second: a letter's first page has no "Hal.")
+            assert "Nomor: " in text and "Pindai untuk verifikasi" in text, f"page {i + 1}"
     assert sum(1 for t in texts if not t) >= 1
 
-    roster = " ".join(texts[marks[7][1]].split())
+    roster = " ".join(" ".join(texts[marks[7][1]:marks[8][1]]).split())  # all its pages
     for i in range(1, 7):
         assert f"3578********{i:04d}" in roster
         assert nik(i) not in roster

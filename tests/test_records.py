@@ -49,7 +49,8 @@ def test_number_pattern():
     assert number == "460/013/DINSOS/VII/2024"
 
 
-@pytest.mark.parametrize("pattern", ["{code}/{unit}/{year}", "{seq}/{nama}", "{seq"])
+@pytest.mark.parametrize("pattern", ["{code}/{unit}/{year}", "{seq}/{nama}", "{seq",
+                                     "{code}/{seq}/{unit}"])  # no year: numbers would repeat
 def test_bad_patterns_are_refused(pattern):
     from service.errors import InvalidInput
     with pytest.raises(InvalidInput):
@@ -78,8 +79,18 @@ def test_audit_chain_detects_edits_and_deletions(tmp_path, plain_db):
 
 
 def test_default_number_settings_never_collide():
-    from service.records.office import DEFAULTS
-    numbering.check_distinct(DEFAULTS["number_patterns"], DEFAULTS["number_codes"])
+    """The default is one register for all letters (kinds share the Permendagri 83/2022
+    primary codes 400 and 900 and one sequence); sequences per kind with those shared
+    codes are refused until each kind has its own code."""
+    from service.records import office
+    assert office.DEFAULTS["number_register"] == "office"
+    _, problems = office.check({"numbering": {"register": "per_kind"}}, office.DEFAULTS)
+    assert "numbering.codes.release_report" in problems
+    codes = {"pledge": "400.1", "aid_receipt": "900.1", "transfer_receipt": "900.2",
+             "release_report": "400.2", "aid_roster": "900.3", "ceremony_report": "400.3"}
+    _, problems = office.check({"numbering": {"register": "per_kind", "codes": codes}},
+                               office.DEFAULTS)
+    assert not problems
 
 
 def test_shared_code_under_one_pattern_is_refused():
@@ -87,7 +98,7 @@ def test_shared_code_under_one_pattern_is_refused():
     patterns = {"pledge": "{code}/{seq}/{year}", "release_report": "{code}/{seq}/{year}"}
     with pytest.raises(InvalidInput) as err:
         numbering.check_distinct(patterns, {"pledge": "460", "release_report": "460"})
-    assert "number_codes.release_report" in err.value.fields
+    assert "numbering.codes.release_report" in err.value.fields
 
 
 def test_the_listed_documents_view_holds_exactly_the_listed_statuses(plain_db):

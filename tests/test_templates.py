@@ -6,6 +6,7 @@ office expects (A4, one page for a pledge or a receipt, a roster of 20 in two pa
 leave the bottom 3 cm of every page empty for the stamp.
 """
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -21,22 +22,22 @@ from service.letters.render import RenderError, render_docx
 from service.letters.sample import (
     aid_item,
     case,
+    case_document,
     ceremony_context,
     sample_case_context,
     sample_ceremony_context,
 )
 from service.records.formats import terbilang
+from service.records.kinds import CASE_KINDS, CEREMONY_KINDS
 from tools.build_templates import TEMPLATES, build_all
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = ROOT / "templates"
-CASE_KINDS = ("pledge", "aid_receipt", "release_report")
-CEREMONY_KINDS = ("aid_roster", "ceremony_report")
 KINDS = CASE_KINDS + CEREMONY_KINDS
 
 NAME = 'Siti & <Aminah> "Ina"'
-CASE_NUMBER = "460/013/DINSOS/VII/2024"
-CEREMONY_NUMBER = "460/014/DINSOS/VII/2024"
+CASE_NUMBER = "400/013/DINSOS/2024"
+CEREMONY_NUMBER = "400/014/DINSOS/2024"
 A4 = (595.3, 841.9)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -49,19 +50,25 @@ needs_office = pytest.mark.skipif(
 
 # --- contexts ------------------------------------------------------------------------
 
-def case_context(**changes) -> dict:
-    """The sample case under a name that needs escaping, with three aid items."""
-    context = sample_case_context()
-    context.update(full_name=NAME, number=CASE_NUMBER)
-    context["aid_items"] = [
-        aid_item("business_capital", 3_000_000, "APBD Kota Jambi TA 2024",
-                 "Modal usaha warung kelontong"),
-        aid_item("ticket", 1_750_000, "APBD Kota Jambi TA 2024", "Tiket bus ke Banyuwangi"),
-        aid_item("living_allowance", 2_250_000, "Kementerian Sosial RI", "Jatah hidup 3 bulan"),
-    ]
-    context["aid_total"] = 7_000_000
-    context.update(changes)
-    return context
+AID = [
+    aid_item("business_capital", 3_000_000, "APBD Kota Jambi", "Modal usaha warung kelontong"),
+    aid_item("ticket", 1_750_000, "APBD Kota Jambi", "Tiket bus ke Banyuwangi"),
+    aid_item("living_allowance", 2_250_000, "APBD Kota Jambi", "Jatah hidup 3 bulan"),
+]
+
+
+def person(aid=AID, **changes) -> dict:
+    """The sample woman under a name that needs escaping, with three aid items (APBD)."""
+    found = case(NAME, "3510154506890003", "Banyuwangi", dt.date(1989, 6, 5),
+                 "Dusun Krajan RT 002 RW 001, Desa Kedungringin, Kecamatan Muncar",
+                 "Banyuwangi, Jawa Timur", "JMB-2024-0013", list(aid),
+                 notes="Didampingi pekerja sosial sampai ke terminal.")
+    found.update(changes)
+    return found
+
+
+def case_context(kind: str = "pledge", aid=AID) -> dict:
+    return case_document(person(aid), kind)
 
 
 ROSTER_NAMES = [
@@ -80,11 +87,11 @@ def roster_context() -> dict:
     for n, name in enumerate(ROSTER_NAMES):
         nik = "" if n == 3 else f"1571{n % 8 + 1:02d}{41 + n:02d}0{n % 9 + 1}9{n % 10}{n + 1:04d}"
         items = [
-            aid_item("business_capital", 3_000_000, "APBD Kota Jambi TA 2024"),
-            aid_item("ticket", 1_500_000 if n % 2 else 2_000_000, "APBD Kota Jambi TA 2024"),
-            aid_item("living_allowance", 2_250_000, "Kementerian Sosial RI"),
+            aid_item("business_capital", 3_000_000, "APBD Kota Jambi"),
+            aid_item("ticket", 1_500_000 if n % 2 else 2_000_000, "APBD Kota Jambi"),
+            aid_item("kemensos_transfer", 2_250_000, "Kementerian Sosial RI"),
         ]
-        people.append(case(name, nik, "Jambi", None, "-", REGIONS[n % len(REGIONS)],
+        people.append(case(name, nik, "Jambi", None, "", REGIONS[n % len(REGIONS)],
                            f"JMB-2024-{n + 1:04d}", items))
     return ceremony_context(people, number=CEREMONY_NUMBER)
 
@@ -102,19 +109,18 @@ def pdfs(tmp_path_factory) -> dict[str, Path]:
     if not (shutil.which("soffice") and shutil.which("pdftotext")):
         pytest.skip("needs LibreOffice and poppler-utils")
     work = tmp_path_factory.mktemp("templates")
-    jobs = {kind: case_context() for kind in CASE_KINDS}
+    jobs = {kind: case_context(kind) for kind in CASE_KINDS}
+    jobs["transfer_receipt"] = case_context(
+        "transfer_receipt", AID + [aid_item("kemensos_transfer", 5_050_000, "Kementerian Sosial RI")])
     jobs.update({kind: roster_context() for kind in CEREMONY_KINDS})
-    docx = []
-    for kind, context in jobs.items():
-        out = work / f"{kind}.docx"
-        render_docx(TEMPLATE_DIR / f"{kind}.docx", context, out)
-        docx.append(out)
     # The amount in words of a thousands group of one: 1.001.000 is "satu juta seribu".
-    out = work / "aid_receipt_seribu.docx"
-    render_docx(TEMPLATE_DIR / "aid_receipt.docx",
-                case_context(aid_items=[aid_item("transport", 1_001_000, "APBD", "Transportasi")],
-                             aid_total=1_001_000), out)
-    docx.append(out)
+    jobs["aid_receipt_seribu"] = case_context(
+        "aid_receipt", [aid_item("transport", 1_001_000, "APBD", "Transportasi")])
+    docx = []
+    for name, context in jobs.items():
+        out = work / f"{name}.docx"
+        render_docx(TEMPLATE_DIR / f"{name.split('_seribu')[0]}.docx", context, out)
+        docx.append(out)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(work / 'profile').as_uri()}",
                     "--convert-to", "pdf", "--outdir", str(work), *map(str, docx)],
                    check=True, capture_output=True, timeout=600)
@@ -178,10 +184,8 @@ def test_templates_are_plain_word_files():
 def contexts_for(kind: str) -> list[dict]:
     """The sample context, and a sparse one (no NIK, no birth date, no aid, no notes)."""
     if kind in CASE_KINDS:
-        sparse = sample_case_context()
-        sparse.update(nik="", nik_masked="-", birth_place="", birth_date=None, notes="",
-                      aid_items=[], aid_total=0, origin_address="", origin_region="")
-        return [sample_case_context(), sparse]
+        sparse = case_document(case("Sulastri", "", "", None, "", "", "JMB-1", []), kind)
+        return [sample_case_context(kind), sparse]
     sparse = ceremony_context([case("Sulastri", "", "", None, "", "", "JMB-1", [])])
     return [sample_ceremony_context(), sparse]
 
@@ -220,34 +224,46 @@ def test_the_logo_goes_in_the_letterhead(tmp_path):
 
 # --- on paper ------------------------------------------------------------------------
 
+SIGNED_HEAD = ["Dra. Hj. Rosmawati, M.Si.", "Pembina Utama Muda (IV/c)", "NIP. 19680512 199403 2 004"]
 EXPECTED = {
     "pledge": [NAME, CASE_NUMBER, "SURAT PERNYATAAN", "Yang bertanda tangan di bawah ini:",
                "3510154506890003", "Banyuwangi, 5 Juni 1989",
                "Dengan ini menyatakan dengan sesungguhnya bahwa saya:",
-               "kembali melakukan kegiatan prostitusi/pekerja seks komersial",
-               "atas kemauan dan kesadaran saya sendiri", "Rp3.000.000",
+               "Tidak akan kembali ke dalam praktik prostitusi atau eksploitasi seksual dalam "
+               "bentuk apa pun dan di tempat mana pun;",
+               "atas kemauan dan kesadaran saya sendiri", "modal usaha Rp3.000.000",
                "Demikian surat pernyataan ini saya buat dengan sebenarnya tanpa paksaan dari "
-               "pihak manapun.", "Jambi, 31 Juli 2024", "METERAI 10.000", "Saksi,",
-               "Mengetahui,", "Dra. Hj. Rosmawati, M.Si.", "NIP. 196805121994032004"],
-    "aid_receipt": [NAME, CASE_NUMBER, "TANDA TERIMA BANTUAN", "Telah terima dari",
-                    "DINAS SOSIAL PEMERINTAH KOTA JAMBI", "Modal usaha", "Tiket pulang",
-                    "Jatah hidup", "Rp3.000.000", "Rp1.750.000", "Rp2.250.000", "Rp7.000.000",
-                    "Terbilang: tujuh juta rupiah", "Untuk pembayaran", "Yang menerima,",
-                    "METERAI 10.000", "Bendahara Pengeluaran", "NIP. 198507222010012015",
-                    "NIP. 196805121994032004"],
-    "aid_receipt_seribu": ["Rp1.001.000", "Terbilang: satu juta seribu rupiah"],
+               "pihak mana pun.", "Jambi, 31 Juli 2024", "METERAI 10.000", "Saksi,",
+               "Pekerja Sosial Ahli Pertama,", "Penata Muda (III/a)", "NIP. 19900315 201503 1 002",
+               "Mengetahui,", *SIGNED_HEAD],
+    "aid_receipt": [NAME, CASE_NUMBER, "KUITANSI",
+                    "Sudah terima dari", "Bendahara Pengeluaran Dinas Sosial Kota Jambi",
+                    "Uang sejumlah", "Rp7.000.000,00 (tujuh juta rupiah)",
+                    "Modal usaha", "Tiket pulang", "Jatah hidup", "Rp3.000.000", "Rp1.750.000",
+                    "Rp2.250.000", "Rp7.000.000", "Untuk pembayaran", "Yang menerima,",
+                    "METERAI 10.000", "Setuju dibayar,", "Pengguna Anggaran,", "Lunas dibayar,",
+                    "Bendahara Pengeluaran,", "Yuliana Sari, S.E.", "NIP. 19850722 201001 2 015",
+                    *SIGNED_HEAD],
+    "transfer_receipt": [NAME, CASE_NUMBER, "TANDA TERIMA BANTUAN",
+                         "menyatakan telah menerima bantuan dari Kementerian Sosial RI yang "
+                         "disalurkan melalui rekening atas nama saya sebesar Rp5.050.000,00 "
+                         "(lima juta lima puluh ribu rupiah)", "Bantuan Kemensos",
+                         "Yang menerima,", "METERAI 10.000", *SIGNED_HEAD],
+    "aid_receipt_seribu": ["Rp1.001.000,00 (satu juta seribu rupiah)"],
     "release_report": [NAME, CASE_NUMBER, "BERITA ACARA PELEPASAN",
-                       "Pada hari ini Rabu, 31 Juli 2024 bertempat di Aula Rumah Dinas Wali "
-                       "Kota Jambi", "pelepasan/pemulangan", "Banyuwangi, Jawa Timur",
-                       "JMB-2024-0013", "Rp3.000.000", "Terbilang: tujuh juta rupiah",
-                       "Yang dipulangkan,", "NIP. 196805121994032004"],
+                       "Pada hari ini Rabu, tanggal tiga puluh satu bulan Juli tahun dua ribu dua "
+                       "puluh empat, bertempat di Aula Rumah Dinas Wali Kota Jambi",
+                       "Banyuwangi, Jawa Timur", "Rp3.000.000", "Penerima Manfaat,",
+                       "Keterangan: Didampingi pekerja sosial sampai ke terminal.",
+                       "Saksi,", "NIP. 19900315 201503 1 002", *SIGNED_HEAD],
     "aid_roster": [NAME, CEREMONY_NUMBER, "DAFTAR PENERIMA BANTUAN", "1571********0001",
-                   "Modal usaha", "Tiket pulang", "Jatah hidup", "Rp3.000.000", "JUMLAH",
-                   "Bendahara Pengeluaran", "NIP. 196805121994032004"],
+                   "Modal Usaha", "Tiket Pulang", "Bantuan Kemensos", "Rp3.000.000", "JUMLAH",
+                   "Bendahara Pengeluaran", "NIP. 19850722 201001 2 015", *SIGNED_HEAD],
     "ceremony_report": [NAME, CEREMONY_NUMBER, "BERITA ACARA PELEPASAN",
-                        "Pada hari ini Rabu, 31 Juli 2024 bertempat di",
-                        "Penjabat Wali Kota Jambi", "sebanyak 20 orang", "Kota Kupang, NTT",
-                        "Rp7.250.000", "Pejabat yang hadir", "NIP. 196805121994032004"],
+                        "Pada hari ini Rabu, tanggal tiga puluh satu bulan Juli tahun dua ribu "
+                        "dua puluh empat, bertempat di", "Penjabat Wali Kota Jambi",
+                        "sebanyak 20 (dua puluh) orang Penerima Manfaat", "Kota Kupang, NTT",
+                        "Rp7.250.000", "Pejabat yang hadir", *SIGNED_HEAD],
 }
 
 
@@ -287,7 +303,7 @@ def test_the_roster_masks_every_nik(pdfs):
 
 
 @needs_office
-@pytest.mark.parametrize("kind", ["pledge", "aid_receipt", "aid_receipt_seribu"])
+@pytest.mark.parametrize("kind", ["pledge", "aid_receipt", "transfer_receipt", "aid_receipt_seribu"])
 def test_pledge_and_receipt_are_one_a4_page(pdfs, kind):
     reader = PdfReader(pdfs[kind])
     assert len(reader.pages) == 1

@@ -66,7 +66,8 @@ def case(client, make_user):
     response = client.post("/api/v1/cases", headers=headers, json={
         "full_name": NAME, "nik": NIK, "birth_place": "Jambi", "birth_date": "1990-07-01",
         "origin_address": "Jl. Mawar No. 5", "origin_region": "Kediri, Jawa Timur",
-        "facility": "Payo Sigadung"})
+        "facility": "Payo Sigadung", "release_date": "2024-07-31",
+        "release_place": "Aula Rumah Dinas Wali Kota Jambi"})
     assert response.status_code == 201, response.json
     for kind, amount in (("ticket", 1_500_000), ("living_allowance", 1_001_000)):
         assert client.post(f"/api/v1/cases/{response.json['id']}/aid", headers=headers,

@@ -124,8 +124,10 @@ def test_office_settings_are_saved_and_used_by_the_next_letter(sign_in, db, clie
     assert response.status_code == 302, re.findall(r'class="error"[^>]*>([^<]*)', text(response))
     settings = office.get_all(db)
     assert settings["office"]["name"] == "DINAS SOSIAL DAN PEMBERDAYAAN MASYARAKAT"
-    assert settings["officials"]["head"] == {"name": "Drs. Yohanes Bria", "title": "Kepala Dinas Sosial",
-                                             "nip": "19680512 199403 1 004"}
+    assert settings["officials"]["head"] == {"name": "Drs. Yohanes Bria",
+                                             "title": "Kepala Dinas Sosial Kota Jambi",
+                                             "rank": "Pembina Utama Muda (IV/c)",
+                                             "nip": "196805121994031004"}
     assert settings["number_patterns"]["pledge"] == "{code}-{seq:04d}/{unit}/{year}"
     detail = json.loads(db.execute("SELECT detail FROM audit_log WHERE action = 'settings.update'").fetchone()[0])
     assert detail == {"changed": ["case_prefix", "number_patterns", "office", "officials"]}
@@ -134,7 +136,7 @@ def test_office_settings_are_saved_and_used_by_the_next_letter(sign_in, db, clie
     case = client.post("/api/v1/cases", headers=headers, json={"full_name": "Sulastri", "facility": "Km 12"}).json
     assert case["case_number"].startswith("KPG-")
     doc = client.post(f"/api/v1/cases/{case['id']}/documents", headers=headers, json={"kind": "pledge"}).json
-    assert re.fullmatch(r"460-0001/DINSOS/\d{4}", doc["number"])
+    assert re.fullmatch(r"400-0001/DINSOS/\d{4}", doc["number"])
 
 
 @pytest.mark.parametrize("field, value, why", [

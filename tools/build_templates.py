@@ -2,15 +2,22 @@
 
     .venv/bin/python -m tools.build_templates templates/
 
-writes pledge.docx, aid_receipt.docx, release_report.docx, aid_roster.docx and
-ceremony_report.docx. The files are plain Word documents a clerk can open and edit:
-real tables (no text boxes, no frames), the Normal style in Times New Roman 12 pt,
+writes pledge.docx, aid_receipt.docx, transfer_receipt.docx, release_report.docx,
+aid_roster.docx and ceremony_report.docx. The files are plain Word documents a clerk can
+open and edit: real tables (no text boxes, no frames), the Normal style in Arial 11 pt,
 Jinja tags for docxtpl each typed in a single run. See docs/templates.md for the
-variables and filters.
+variables, the filters and the layout rules with their sources.
 
-Page layout: A4 (the roster landscape), margins 2.5 cm left, 2 cm right and top, and 3 cm
-at the bottom, which stays empty: the stamp (letter number, "Hal. i/n", QR code) is drawn
-there after conversion.
+Page layout (Permendagri 1/2023's pedoman; the office's layout settings are applied over
+it when a letter is made, service/letters/layout.py): A4 (the roster landscape), margins
+3 cm left for binding, 2 cm right and top, and 3 cm at the bottom, which stays empty: the
+stamp (letter number, "Hal. i/n", QR code) is drawn there after conversion.
+
+No page holds only signatures and no list is cut at its tail: every signature block is
+in a table row that cannot split, and the closing lines before it, the total and the
+last two rows of each list are kept with what follows (keep with next, keep lines
+together): the loops repeat all rows but the last two, then the last two in a row of
+their own that is kept with the next.
 
 The output is deterministic (fixed document properties and zip timestamps), so rebuilding
 an unchanged template gives a byte-identical file with the same hash.
@@ -33,16 +40,16 @@ from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-FONT = "Times New Roman"
-FONT_SIZE = Pt(12)
+FONT = "Arial"
+FONT_SIZE = Pt(11)
 LANGUAGE = "id-ID"
 A4_SHORT, A4_LONG = Cm(21), Cm(29.7)
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP = Cm(2.5), Cm(2), Cm(2)
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP = Cm(3), Cm(2), Cm(2)
 MARGIN_BOTTOM = Cm(3)  # kept empty for the stamp
-PORTRAIT_WIDTH = A4_SHORT - MARGIN_LEFT - MARGIN_RIGHT  # 16.5 cm of text
-LANDSCAPE_WIDTH = A4_LONG - MARGIN_LEFT - MARGIN_RIGHT  # 25.2 cm of text
+PORTRAIT_WIDTH = A4_SHORT - MARGIN_LEFT - MARGIN_RIGHT  # 16 cm of text
+LANDSCAPE_WIDTH = A4_LONG - MARGIN_LEFT - MARGIN_RIGHT  # 24.7 cm of text
 
-SIGNATURE_GAP = Cm(2.0)  # room to sign above a printed name
+SIGNATURE_GAP = Cm(1.8)  # room to sign above a printed name
 HEADER_FILL = "D9D9D9"
 GREY = RGBColor(0x80, 0x80, 0x80)
 FIXED_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -149,15 +156,15 @@ def _word_2013_mode(doc) -> None:
 
 
 def _house_style(doc) -> None:
-    """Times New Roman 12 pt, single spacing, no space between paragraphs, Indonesian."""
+    """Arial 11 pt, single spacing, no space between paragraphs, Indonesian."""
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     for child in list(rpr):
         rpr.remove(child)
     rpr.append(_element("w:rFonts", ascii=FONT, hAnsi=FONT, cs=FONT, eastAsia=FONT))
-    rpr.append(_element("w:sz", val=24))
-    rpr.append(_element("w:szCs", val=24))
+    rpr.append(_element("w:sz", val=int(FONT_SIZE.pt * 2)))
+    rpr.append(_element("w:szCs", val=int(FONT_SIZE.pt * 2)))
     rpr.append(_element("w:lang", val=LANGUAGE, eastAsia=LANGUAGE, bidi="ar-SA"))
     ppr_default = defaults.find(qn("w:pPrDefault"))
     if ppr_default is None:
@@ -208,7 +215,8 @@ def _next_paragraph(box) -> Paragraph:
 
 
 def para(box, *parts, align=None, before: float = 0, after: float = 0, size=None,
-         left=None, hanging=None, keep: bool = False, color=None, exact=None) -> Paragraph:
+         left=None, hanging=None, keep: bool = False, color=None, exact=None,
+         together: bool = False) -> Paragraph:
     """Add a paragraph made of `parts`: plain strings, or (text, "b"/"i"/"u"...) pairs
     from b(), i(), bu(). Each part is one run, so a Jinja tag inside a part is never
     split across runs."""
@@ -227,6 +235,8 @@ def para(box, *parts, align=None, before: float = 0, after: float = 0, size=None
         fmt.tab_stops.add_tab_stop(left)
     if keep:
         fmt.keep_with_next = True
+    if together:
+        fmt.keep_together = True
     if exact is not None:
         fmt.line_spacing = exact
     for part in parts or ("",):
@@ -255,10 +265,13 @@ def rule(doc) -> Paragraph:
     return p
 
 
-def numbered(doc, statements, *, left=Cm(1.0), hanging=Cm(0.6), after: float = 2) -> None:
-    """1., 2., ... with a hanging indent (typed numbers: nothing renumbers by surprise)."""
+def numbered(doc, statements, *, left=Cm(1.0), hanging=Cm(0.6), after: float = 2,
+             keep_last: int = 0) -> None:
+    """1., 2., ... with a hanging indent (typed numbers: nothing renumbers by surprise);
+    the last `keep_last` kept with what follows."""
     for n, text in enumerate(statements, start=1):
-        para(doc, f"{n}.\t", text, align=JUSTIFY, left=left, hanging=hanging, after=after)
+        para(doc, f"{n}.\t", text, align=JUSTIFY, left=left, hanging=hanging, after=after,
+             keep=n > len(statements) - keep_last, together=True)
 
 
 def tag_paragraph(box, tag: str) -> Paragraph:
@@ -344,40 +357,82 @@ def loop_row(t, tag: str, size=None):
     return row
 
 
-def field_rows(box, rows, *, width=PORTRAIT_WIDTH, label=Cm(4.6), indent=Cm(0.6)):
-    """Aligned "Label : value" lines (an identity block) as a borderless table."""
-    t = table(box, [label, Cm(0.5), width - indent - label - Cm(0.5)], rows=len(rows),
-              borders=False, indent=indent)
-    for row, (name, *value) in zip(t.rows, rows):
-        para(row.cells[0], name)
-        para(row.cells[1], ":")
-        para(row.cells[2], *value)
-    return t
+# --- keeping things together ---------------------------------------------------------
+
+def keep_row(row) -> None:
+    """Keep a table row on the page of the paragraph or row after it (every paragraph of
+    the row keeps with the next, as Word and LibreOffice read it)."""
+    for cell in row.cells:
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
+
+
+def list_tables(box, widths, loop: str, seq: str, fill, *, header=None, **options):
+    """A list as two tables: every entry of `seq` but the last two in the first (under
+    its header row, which repeats on each page), the last two in the second, their rows
+    kept with what follows. Returns the second table, for a total row.
+
+    Two tables, not one: LibreOffice keeps the last rows of a table with the next
+    paragraph only at the table's first page break, so a list's tail could be cut from
+    the signatures on its third page; a table of its own is moved whole. A 1 pt line,
+    kept with the next, separates them (Word would join two adjacent tables), and the
+    second table has no top border, so on paper they read as one table.
+
+    `fill(row)` fills one repeated row; `header(row)` fills the header row, if any;
+    `loop` is "item in" style text ("case in")."""
+    first = table(box, widths, rows=1 if header else 0, **options)
+    if header:
+        head = first.rows[0]
+        header(head)
+        row_options(head, header=True)
+        keep_row(head)  # never alone at a page's foot
+    else:
+        tag_paragraph(box, f"{{%p if {seq}|length > 2 %}}")
+        first = table(box, widths, rows=0, **options)
+    loop_row(first, f"{{%tr for {loop} {seq}[:-2] %}}")
+    fill(first.add_row())
+    loop_row(first, "{%tr endfor %}")
+    if not header:
+        tag_paragraph(box, "{%p endif %}")
+    spacer(box, 1).paragraph_format.keep_with_next = True
+    last = table(box, widths, rows=0, **options)
+    if options.get("borders", True):
+        tblPr = last._tbl.tblPr
+        _put(tblPr, _borders("w:tblBorders", ["left", "bottom", "right", "insideH", "insideV"]),
+             _TBLPR_ORDER)
+    loop_row(last, f"{{%tr for {loop} {seq}[-2:] %}}")
+    row = last.add_row()
+    fill(row)
+    keep_row(row)
+    loop_row(last, "{%tr endfor %}")
+    return last
 
 
 # --- letter parts --------------------------------------------------------------------
 
 def letterhead(doc, width=PORTRAIT_WIDTH) -> None:
-    """Kop surat: the logo on the left, the office centred, a double rule under it."""
-    side = Cm(2.8)
+    """Kop surat (Permendagri 1/2023): the lambang daerah on the left, the office centred
+    in capitals, the office's own logo (optional) on the right, a double rule under it."""
+    side = Cm(2.6)
     t = table(doc, [side, width - 2 * side, side], borders=False)
-    logo, text, _ = t.rows[0].cells
+    emblem, text, logo = t.rows[0].cells
     for cell in t.rows[0].cells:
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    para(logo, "{{ office_logo }}", align=CENTER)
-    para(text, b("{{ office.parent }}"), align=CENTER, size=Pt(14))
-    para(text, b("{{ office.name }}"), align=CENTER, size=Pt(17))
-    para(text, "{{ office.address }}", align=CENTER, size=Pt(11))
+    para(emblem, "{{ office_logo }}", align=CENTER)
+    para(text, b("{{ office.region|upper }}"), align=CENTER, size=Pt(14))
+    para(text, b("{{ office.name|upper }}"), align=CENTER, size=Pt(16))
+    para(text, "{{ office.address }}", align=CENTER, size=Pt(10))
     para(text, "{% if office.phone %}Telepon {{ office.phone }}{% endif %}"
                "{% if office.phone and office.email %}, {% endif %}"
                "{% if office.email %}Pos-el: {{ office.email }}{% endif %}",
-         align=CENTER, size=Pt(11))
+         align=CENTER, size=Pt(10))
+    para(logo, "{{ unit_logo }}", align=CENTER)
     rule(doc)
 
 
 def title(doc, text: str) -> None:
     """The document's title, centred, bold and underlined, with its number under it."""
-    para(doc, bu(text), align=CENTER, before=10, size=Pt(14))
+    para(doc, bu(text), align=CENTER, before=8, size=Pt(13), keep=True)
     para(doc, "Nomor: {{ number }}", align=CENTER, after=10)
 
 
@@ -395,36 +450,52 @@ def meterai_box(cell, width=Cm(3.0), height=Cm(1.75)) -> None:
     para(inner, "10.000", align=CENTER, size=Pt(8), color=GREY)
 
 
-def signature(cell, heading, name: str, nip: str | None = None, *, meterai=False,
-              align=CENTER) -> None:
-    """A signature block: heading lines, room to sign (or a meterai box), the name bold
-    and underlined, and "NIP. ..." when `nip` (a variable name) is set."""
+def signature(cell, heading, official: str | None = None, *, name: str | None = None,
+              meterai: str | None = None, align=CENTER) -> None:
+    """A signature block (Permendagri 1/2023 Pasal 44): heading lines ending with the
+    jabatan, room to sign (or a meterai box when `meterai`, a condition, holds), the name
+    bold and underlined with its gelar, then the pangkat/golongan and "NIP. …" when the
+    official (`official`: "officials.head" …) has them. `name`: a name without rank or
+    NIP (the woman herself)."""
     for line in heading:
         para(cell, line, align=align)
+    name = name or f"{{{{ {official}.name }}}}"
     if meterai:
-        spacer(cell, 4)
+        tag_paragraph(cell, f"{{%p if {meterai} %}}")
+        spacer(cell, 3)
         meterai_box(cell)
         para(cell, bu(name), align=align, before=2)
-    else:
-        para(cell, bu(name), align=align, before=SIGNATURE_GAP.pt)
-    if nip:
-        para(cell, f"{{% if {nip} %}}NIP. {{{{ {nip} }}}}{{% endif %}}", align=align)
+        tag_paragraph(cell, "{%p else %}")
+    para(cell, bu(name), align=align, before=SIGNATURE_GAP.pt)
+    if meterai:
+        tag_paragraph(cell, "{%p endif %}")
+    if official:
+        tag_paragraph(cell, f"{{%p if {official}.rank %}}")
+        para(cell, f"{{{{ {official}.rank }}}}", align=align)
+        tag_paragraph(cell, "{%p endif %}")
+        tag_paragraph(cell, f"{{%p if {official}.nip %}}")
+        para(cell, f"NIP. {{{{ {official}.nip|nip }}}}", align=align)
+        tag_paragraph(cell, "{%p endif %}")
 
 
-def signature_table(doc, width=PORTRAIT_WIDTH, *, before: float = 12):
-    """Two signature columns side by side; returns (left cell, right cell)."""
+def signature_rows(doc, rows: int = 1, width=PORTRAIT_WIDTH, *, before: float = 12,
+                   centred_last: bool = False):
+    """The signature area: one table of `rows` rows of two blocks each, every row unable
+    to split and kept with the next; the last row one centred block if `centred_last`.
+    Returns the rows' cells. The spacer before it is kept with it."""
     spacer(doc, before).paragraph_format.keep_with_next = True
-    t = table(doc, [width / 2, width / 2], borders=False)
-    row_options(t.rows[0])
-    return t.rows[0].cells
+    t = table(doc, [width / 2, width / 2], rows=rows, borders=False)
+    for row in t.rows:
+        row_options(row)
+    if centred_last:
+        merge_row(t.rows[-1])
+    return t
 
 
-def centred_signature(doc, heading, name, nip, width=PORTRAIT_WIDTH, before: float = 8):
-    """One signature block in the middle of the page (the "Mengetahui," official)."""
-    spacer(doc, before).paragraph_format.keep_with_next = True
-    t = table(doc, [width / 4, width / 2, width / 4], borders=False)
-    row_options(t.rows[0])
-    signature(t.rows[0].cells[1], heading, name, nip)
+def keep_signature_rows(t) -> None:
+    """Once filled: every row but the last kept with the next (one block of signatures)."""
+    for row in t.rows[:-1]:
+        keep_row(row)
 
 
 def staggered_signature(cell, number: str, size=None, dots: int = 10) -> None:
@@ -443,152 +514,220 @@ def place_and_date() -> str:
     return "{{ office.city }}, {{ date|tanggal }}"
 
 
-def aid_table(doc, size=Pt(11)) -> None:
-    """The itemised aid of one case (No, Jenis Bantuan, Keterangan, Sumber Dana, Jumlah),
-    a total row, and the total in words."""
-    widths = [Cm(1.0), Cm(2.9), Cm(4.9), Cm(4.9), Cm(2.8)]
-    t = table(doc, widths, borders=True, pad=Cm(0.12))
-    header = t.rows[0]
-    row_options(header, header=True)
-    cells_text(header, ["No", "Jenis Bantuan", "Keterangan", "Sumber Dana", "Jumlah"],
-               bold=True, align=CENTER, size=size, fill=HEADER_FILL)
-    loop_row(t, "{%tr for item in aid_items %}")
-    row = t.add_row()
-    row_options(row)
-    cells_text(row, ["{{ loop.index }}", "{{ item.label }}", "{{ item.description or \"-\" }}",
-                     "{{ item.source or \"-\" }}", "{{ item.amount|rupiah }}"], size=size)
-    row.cells[0].paragraphs[0].alignment = CENTER
-    row.cells[4].paragraphs[0].alignment = RIGHT
-    # Each amount also in words, as auditors read receipts line by line.
-    para(row.cells[2], i("({{ item.amount|terbilang }} rupiah)"), size=Pt(9))
-    loop_row(t, "{%tr endfor %}")
-    total = t.add_row()
-    row_options(total)
-    label = total.cells[0].merge(total.cells[3])
+def aid_table(doc, items: str = "aid_items", total: str = "aid_total", size=Pt(10),
+              width=PORTRAIT_WIDTH) -> None:
+    """The itemised aid (No, Jenis Bantuan, Keterangan, Sumber Dana, Jumlah) and a total
+    row. An item without a description prints nothing in its cell."""
+    widths = [Cm(0.9), Cm(3.4), width - Cm(11.0), Cm(3.6), Cm(3.1)]
+
+    def header(row):
+        cells_text(row, ["No", "Jenis Bantuan", "Keterangan", "Sumber Dana", "Jumlah"],
+                   bold=True, align=CENTER, size=size, fill=HEADER_FILL)
+
+    def fill(row):
+        row_options(row)
+        cells_text(row, ["{{ item.no }}", "{{ item.label }}", "{{ item.description }}",
+                         "{{ item.source }}", "{{ item.amount|rupiah }}"], size=size)
+        row.cells[0].paragraphs[0].alignment = CENTER
+        row.cells[4].paragraphs[0].alignment = RIGHT
+
+    t = list_tables(doc, widths, "item in", items, fill, header=header, borders=True,
+                    pad=Cm(0.12))
+    total_row = t.add_row()
+    row_options(total_row)
+    label = total_row.cells[0].merge(total_row.cells[3])
     para(label, b("JUMLAH"), align=RIGHT, size=size)
-    para(total.cells[4], b("{{ aid_total|rupiah }}"), align=RIGHT, size=size)
-    para(doc, "Terbilang: ", i("{{ aid_total|terbilang }} rupiah"), before=4)
+    para(total_row.cells[4], b(f"{{{{ {total}|rupiah }}}}"), align=RIGHT, size=size)
+    keep_row(total_row)
 
 
 def closing(doc, text: str) -> None:
-    para(doc, text, align=JUSTIFY, before=8)
+    """The closing sentence: never split, and on the page of the signatures."""
+    para(doc, text, align=JUSTIFY, before=8, keep=True, together=True)
 
 
-# --- the five templates --------------------------------------------------------------
+def lead(doc, *parts, before: float = 6, after: float = 4) -> Paragraph:
+    """A sentence that introduces what follows (a list, a table): kept with it."""
+    return para(doc, *parts, align=JUSTIFY, before=before, after=after, keep=True, together=True)
 
-IDENTITY = [
-    ("Nama", b("{{ full_name }}")),
-    ("NIK", "{{ nik or \"-\" }}"),
-    ("Tempat/Tanggal Lahir", "{{ birth_place or \"-\" }}, {{ birth_date|tanggal }}"),
-    ("Alamat Asal", "{{ origin_address or \"-\" }}"),
-    ("Daerah Asal", "{{ origin_region or \"-\" }}"),
-]
+
+# --- the six templates ---------------------------------------------------------------
+
+def identity(box, extra=(), *, indent=Cm(0.6)):
+    """Her identity block: a row only for what is recorded (an empty field prints no
+    line, never a "-")."""
+    rows = [
+        ("Nama", [b("{{ full_name }}")], None),
+        ("NIK", ["{{ nik }}"], "nik"),
+        ("Tempat/Tanggal Lahir",
+         ["{{ birth_place }}{% if birth_place and birth_date %}, {% endif %}"
+          "{% if birth_date %}{{ birth_date|tanggal }}{% endif %}"], "birth_place or birth_date"),
+        ("Alamat Asal", ["{{ origin_address }}"], "origin_address"),
+        ("Daerah Asal", ["{{ origin_region }}"], "origin_region"),
+        *extra,
+    ]
+    return field_rows(box, rows, indent=indent)
+
+
+def field_rows(box, rows, *, width=PORTRAIT_WIDTH, label=Cm(4.6), indent=Cm(0.6)):
+    """Aligned "Label : value" lines as a borderless table. Each row is (label, parts,
+    condition or None): a row with a condition prints only when it holds."""
+    t = table(box, [label, Cm(0.5), width - indent - label - Cm(0.5)], rows=0,
+              borders=False, indent=indent)
+    for name, parts, when in rows:
+        if when:
+            loop_row(t, f"{{%tr if {when} %}}")
+        row = t.add_row()
+        row_options(row)
+        para(row.cells[0], name)
+        para(row.cells[1], ":")
+        para(row.cells[2], *parts)
+        if when:
+            loop_row(t, "{%tr endif %}")
+    return t
 
 
 def build_pledge() -> Document:
-    """Surat Pernyataan: the woman's pledge, signed over a meterai."""
+    """Surat Pernyataan: the Penerima Manfaat's pledge, signed over a meterai (UU 10/2020
+    Pasal 3: a statement)."""
     doc = new_document("Surat Pernyataan")
     letterhead(doc)
     title(doc, "SURAT PERNYATAAN")
-    para(doc, "Yang bertanda tangan di bawah ini:", after=4)
-    field_rows(doc, IDENTITY)
-    para(doc, "Dengan ini menyatakan dengan sesungguhnya bahwa saya:", before=6, after=4)
+    lead(doc, "Yang bertanda tangan di bawah ini:", before=0)
+    identity(doc)
+    lead(doc, "Dengan ini menyatakan dengan sesungguhnya bahwa saya:")
     numbered(doc, [
-        "Tidak akan kembali melakukan kegiatan prostitusi/pekerja seks komersial dalam "
+        "Tidak akan kembali ke dalam praktik prostitusi atau eksploitasi seksual dalam "
         "bentuk apa pun dan di tempat mana pun;",
-        "Bersedia mengikuti bimbingan, pembinaan dan pelatihan keterampilan yang diberikan "
-        "oleh pemerintah;",
-        "Kembali ke daerah asal ({{ origin_region or \"-\" }}) atas kemauan dan kesadaran "
-        "saya sendiri;",
-        "Akan menggunakan bantuan yang saya terima{% if aid_items %} ("
-        "{% for item in aid_items %}{{ item.label|lower }} {{ item.amount|rupiah }}"
-        "{% if not loop.last %}, {% endif %}{% endfor %}){% endif %} sesuai dengan "
-        "peruntukannya dan tidak memindahtangankannya kepada pihak lain;",
+        "Bersedia mengikuti bimbingan, pembinaan, dan pelatihan keterampilan yang "
+        "diberikan oleh pemerintah;",
+        "Kembali ke daerah asal{% if origin_region %} ({{ origin_region }}){% endif %} "
+        "atas kemauan dan kesadaran saya sendiri;",
+        "Akan menggunakan bantuan yang saya terima{% if aid_list %} ({{ aid_list }})"
+        "{% endif %} sesuai dengan peruntukannya dan tidak memindahtangankannya kepada "
+        "pihak lain; dan",
         "Apabila di kemudian hari saya melanggar pernyataan ini, saya bersedia menerima "
-        "sanksi sesuai dengan ketentuan peraturan perundang-undangan yang berlaku, "
-        "termasuk mengembalikan bantuan yang telah saya terima.",
-    ])
+        "sanksi sesuai dengan ketentuan peraturan perundang-undangan, termasuk "
+        "mengembalikan bantuan yang telah saya terima.",
+    ], keep_last=2)
     closing(doc, "Demikian surat pernyataan ini saya buat dengan sebenarnya tanpa paksaan "
-                 "dari pihak manapun.")
-    left, right = signature_table(doc)
-    signature(left, ["", "Saksi,"], "{{ officials.witness.name }}",
-              "officials.witness.nip")
-    signature(right, [place_and_date(), "Yang membuat pernyataan,"], "{{ full_name }}",
-              meterai=True)
-    centred_signature(doc, ["Mengetahui,", "{{ officials.head.title }},"],
-                      "{{ officials.head.name }}", "officials.head.nip")
+                 "dari pihak mana pun.")
+    t = signature_rows(doc, rows=2, centred_last=True)
+    left, right = t.rows[0].cells
+    signature(left, ["", "Saksi,", "{{ officials.witness.title }},"], "officials.witness")
+    signature(right, [place_and_date(), "Yang membuat pernyataan,", ""], name="{{ full_name }}",
+              meterai="meterai")
+    centre = t.rows[1].cells[0]
+    centre_block = table(centre, [PORTRAIT_WIDTH / 4, PORTRAIT_WIDTH / 2, PORTRAIT_WIDTH / 4],
+                         borders=False)
+    signature(centre_block.rows[0].cells[1], ["Mengetahui,", "{{ officials.head.title }},"],
+              "officials.head")
+    keep_signature_rows(t)
     return doc
 
 
 def build_aid_receipt() -> Document:
-    """Tanda Terima Bantuan (kuitansi): what one woman received, item by item."""
+    """Kuitansi: the office's own money (APBD) paid to one woman by its treasurer, in
+    the form a treasurer and an auditor accept. Money paid into her account by another
+    budget is listed apart, outside the total, or has its own receipt."""
+    doc = new_document("Kuitansi")
+    letterhead(doc)
+    title(doc, "KUITANSI")
+    field_rows(doc, [
+        ("Sudah terima dari", ["{{ receipt.payer }}"], None),
+        ("Uang sejumlah", [b("{{ aid_total|rupiah_lengkap }}"),
+                           i(" ({{ aid_total|terbilang }} rupiah)")], None),
+        ("Untuk pembayaran", ["Bantuan pemulangan dan pemberdayaan sosial bagi Penerima "
+                              "Manfaat atas nama {{ full_name }}{% if nik %} (NIK {{ nik }})"
+                              "{% endif %}, dengan rincian sebagai berikut:"], None),
+    ], indent=Cm(0))
+    spacer(doc, 4).paragraph_format.keep_with_next = True
+    aid_table(doc)
+    tag_paragraph(doc, "{%p if receipt.listed_items %}")
+    lead(doc, "Bantuan berikut disalurkan melalui rekening penerima, tidak dibayarkan oleh "
+              "Bendahara Pengeluaran, dan tidak termasuk dalam jumlah kuitansi ini:", before=8)
+    aid_table(doc, items="receipt.listed_items", total="receipt.listed_total")
+    tag_paragraph(doc, "{%p endif %}")
+    t = signature_rows(doc, rows=2)
+    signature(t.rows[0].cells[1], [place_and_date(), "Yang menerima,", ""],
+              name="{{ full_name }}", meterai="meterai")
+    signature(t.rows[1].cells[0], ["Setuju dibayar,", "Pengguna Anggaran,"], "officials.head")
+    signature(t.rows[1].cells[1], ["Lunas dibayar,", "{{ officials.treasurer.title }},"],
+              "officials.treasurer")
+    keep_signature_rows(t)
+    return doc
+
+
+def build_transfer_receipt() -> Document:
+    """Tanda Terima Bantuan melalui Rekening: money of another budget (Kemensos, APBN)
+    paid into her account; the office's treasurer did not pay it and does not sign."""
     doc = new_document("Tanda Terima Bantuan")
     letterhead(doc)
     title(doc, "TANDA TERIMA BANTUAN")
-    field_rows(doc, [
-        ("Telah terima dari", "{{ office.name }} {{ office.parent }}"),
-        ("Nama Penerima", b("{{ full_name }}")),
-        ("NIK", "{{ nik or \"-\" }}"),
-        ("Alamat Asal", "{{ origin_address or \"-\" }}, {{ origin_region or \"-\" }}"),
-        ("Uang sejumlah", b("{{ aid_total|rupiah }}")),
-    ], indent=Cm(0))
-    para(doc, "dengan rincian sebagai berikut:", before=6, after=4)
+    lead(doc, "Yang bertanda tangan di bawah ini:", before=0)
+    identity(doc)
+    lead(doc, "menyatakan telah menerima bantuan{% if receipt.source %} dari "
+              "{{ receipt.source }}{% endif %} yang disalurkan melalui rekening atas nama "
+              "saya sebesar {{ aid_total|rupiah_lengkap }} ({{ aid_total|terbilang }} "
+              "rupiah), dengan rincian sebagai berikut:")
     aid_table(doc)
-    spacer(doc, 6)
-    field_rows(doc, [
-        ("Untuk pembayaran", "Bantuan pemulangan ke daerah asal dan pemberdayaan sosial "
-                             "bagi penerima manfaat {{ facility }} (nomor kasus "
-                             "{{ case_number }})."),
-    ], indent=Cm(0))
-    left, right = signature_table(doc)
-    signature(left, ["Lunas dibayar,", "{{ officials.treasurer.title }},"],
-              "{{ officials.treasurer.name }}", "officials.treasurer.nip")
-    signature(right, [place_and_date(), "Yang menerima,"], "{{ full_name }}", meterai=True)
-    centred_signature(doc, ["Mengetahui/Setuju dibayar,", "{{ officials.head.title }},"],
-                      "{{ officials.head.name }}", "officials.head.nip")
+    closing(doc, "Bantuan tersebut tidak dibayarkan oleh {{ receipt.payer }}. Demikian tanda "
+                 "terima ini saya buat dengan sebenarnya.")
+    t = signature_rows(doc)
+    signature(t.rows[0].cells[0], ["", "Mengetahui,", "{{ officials.head.title }},"],
+              "officials.head")
+    signature(t.rows[0].cells[1], [place_and_date(), "Yang menerima,", ""],
+              name="{{ full_name }}", meterai="meterai")
     return doc
 
 
 def build_release_report() -> Document:
-    """Berita Acara Pelepasan for one woman: who, from where to where, with what aid."""
+    """Berita Acara Pelepasan of one woman: a release that happened (recorded on her case
+    or by her ceremony), on that day and at that place."""
     doc = new_document("Berita Acara Pelepasan")
     letterhead(doc)
     title(doc, "BERITA ACARA PELEPASAN")
-    para(doc, "Pada hari ini {{ release.date|tanggal_hari }} bertempat di "
-              "{{ release.place }}, telah dilaksanakan pelepasan/pemulangan penerima "
-              "manfaat {{ facility }} ke daerah asal, dengan identitas sebagai berikut:",
-         align=JUSTIFY, after=4)
-    field_rows(doc, IDENTITY + [
-        ("Nomor Kasus", "{{ case_number }}"),
-        ("Dipulangkan dari", "{{ facility }}"),
-        ("Tujuan Pemulangan", "{{ release.destination or \"-\" }}"),
+    lead(doc, "Pada hari ini {{ release.date|hari }}, {{ release.date|tanggal_kata }}, "
+              "bertempat di {{ release.place }}, kami yang bertanda tangan di bawah ini "
+              "telah melepas dan memulangkan Penerima Manfaat berikut ke daerah asalnya:",
+         before=0)
+    identity(doc, extra=[
+        ("Dilepas dari", ["{{ facility }}"], None),
+        ("Tujuan Pemulangan", ["{{ release.destination }}"], "release.destination"),
     ])
-    para(doc, "Kepada yang bersangkutan telah diserahkan bantuan sebagai berikut:",
-         align=JUSTIFY, before=6, after=4)
+    tag_paragraph(doc, "{%p if aid_items %}")
+    lead(doc, "Kepada Penerima Manfaat telah diserahkan bantuan sebagai berikut:")
     aid_table(doc)
+    tag_paragraph(doc, "{%p endif %}")
     tag_paragraph(doc, "{%p if notes %}")
-    para(doc, "Catatan: {{ notes }}", align=JUSTIFY, before=4)
+    para(doc, "Keterangan: {{ notes }}", align=JUSTIFY, before=6, keep=True, together=True)
     tag_paragraph(doc, "{%p endif %}")
     closing(doc, "Demikian berita acara ini dibuat dengan sebenarnya untuk dapat "
                  "dipergunakan sebagaimana mestinya.")
-    left, right = signature_table(doc)
-    signature(left, ["", "Yang menyerahkan,", "{{ officials.head.title }},"],
-              "{{ officials.head.name }}", "officials.head.nip")
-    signature(right, [place_and_date(), "Yang dipulangkan,", ""], "{{ full_name }}")
+    t = signature_rows(doc, rows=2, centred_last=True)
+    signature(t.rows[0].cells[0], ["Penerima Manfaat,", ""], name="{{ full_name }}")
+    signature(t.rows[0].cells[1], ["Yang menyerahkan,", "{{ officials.head.title }},"],
+              "officials.head")
+    centre = t.rows[1].cells[0]
+    block = table(centre, [PORTRAIT_WIDTH / 4, PORTRAIT_WIDTH / 2, PORTRAIT_WIDTH / 4],
+                  borders=False)
+    signature(block.rows[0].cells[1], ["Saksi,", "{{ officials.witness.title }},"],
+              "officials.witness")
+    keep_signature_rows(t)
     return doc
 
 
 def _ceremony_lines(doc, width) -> None:
     field_rows(doc, [
-        ("Kegiatan", "{{ ceremony.title }}"),
-        ("Hari/Tanggal", "{{ ceremony.date|tanggal_hari }}"),
-        ("Tempat", "{{ ceremony.place }}"),
+        ("Kegiatan", ["{{ ceremony.title }}"], None),
+        ("Hari, Tanggal", ["{{ ceremony.date|tanggal_hari }}"], None),
+        ("Tempat", ["{{ ceremony.place }}"], None),
     ], width=width, label=Cm(3.2), indent=Cm(0))
 
 
 def _amount(expr: str) -> str:
-    """An amount in a roster cell: "-" for zero."""
-    return f"{{{{ {expr}|rupiah if {expr} else \"-\" }}}}"
+    """An amount in a roster cell: empty for zero."""
+    return f"{{{{ {expr}|rupiah if {expr} else \"\" }}}}"
 
 
 def build_aid_roster() -> Document:
@@ -606,34 +745,32 @@ def build_aid_roster() -> Document:
     _ceremony_lines(doc, width)
     spacer(doc, 6)
 
-    size = Pt(10)
+    size = Pt(9)
     unit = width / 9  # 3 tag columns of the loop + Jumlah + Tanda Tangan, and the 4 before
-    fixed = [Cm(0.8), Cm(3.8), Cm(3.4)]
+    fixed = [Cm(0.8), Cm(4.0), Cm(3.3)]
     widths = fixed + [4 * unit - sum(fixed)] + [unit] * 5
-    t = table(doc, widths, borders=True, pad=Cm(0.1))
     loop_start = "{%tc for col in aid_columns %}"
     loop_end = "{%tc endfor %}"
 
-    header = t.rows[0]
-    row_options(header, header=True)
-    cells_text(header, ["No", "Nama", "NIK", "Asal", loop_start, "{{ col.label }}",
-                        loop_end, "Jumlah", "Tanda Tangan"],
-               bold=True, align=CENTER, size=size, fill=HEADER_FILL)
-    loop_row(t, "{%tr for case in cases %}")
+    def header(row):
+        cells_text(row, ["No", "Nama", "NIK", "Asal", loop_start, "{{ col.header }}",
+                         loop_end, "Jumlah", "Tanda Tangan"],
+                   bold=True, align=CENTER, size=size, fill=HEADER_FILL)
 
-    row = t.add_row()
-    row_options(row, height=Cm(0.8))
-    cells_text(row, ["{{ case.no }}", "{{ case.full_name }}", "{{ case.nik_masked }}",
-                     "{{ case.origin_region or \"-\" }}", loop_start,
-                     _amount("case.aid_by_kind[col.kind]"), loop_end,
-                     "{{ case.aid_total|rupiah }}"], size=size)
-    for n in (0, 2):
-        row.cells[n].paragraphs[0].alignment = CENTER
-    row.cells[2].paragraphs[0].runs[0].font.size = Pt(9)  # 16 characters on one line
-    for n in (5, 7):
-        row.cells[n].paragraphs[0].alignment = RIGHT
-    staggered_signature(row.cells[8], "case.no", size=size)
-    loop_row(t, "{%tr endfor %}")
+    def fill(row):
+        row_options(row, height=Cm(0.8))
+        cells_text(row, ["{{ case.no }}", "{{ case.full_name }}", "{{ case.nik_masked }}",
+                         "{{ case.origin_region }}", loop_start,
+                         _amount("case.aid_by_kind[col.kind]"), loop_end,
+                         "{{ case.aid_total|rupiah }}"], size=size)
+        for n in (0, 2):
+            row.cells[n].paragraphs[0].alignment = CENTER
+        for n in (5, 7):
+            row.cells[n].paragraphs[0].alignment = RIGHT
+        staggered_signature(row.cells[8], "case.no", size=size, dots=16)
+
+    t = list_tables(doc, widths, "case in", "cases", fill, header=header, borders=True,
+                    pad=Cm(0.1))
 
     total = t.add_row()
     row_options(total)
@@ -648,101 +785,113 @@ def build_aid_roster() -> Document:
     for cell in cells[4:]:
         shade(cell)
     shade(label)
+    keep_row(total)
 
-    para(doc, "Terbilang: ", i("{{ grand_total|terbilang }} rupiah"), before=4)
-    left, right = signature_table(doc, width, before=8)
-    signature(left, ["Mengetahui,", "{{ officials.head.title }},"],
-              "{{ officials.head.name }}", "officials.head.nip")
-    signature(right, [place_and_date(), "{{ officials.treasurer.title }},"],
-              "{{ officials.treasurer.name }}", "officials.treasurer.nip")
+    para(doc, "Terbilang: ", i("{{ grand_total|terbilang }} rupiah"), before=4, keep=True,
+         together=True)
+    tag_paragraph(doc, "{%p if transfer_total %}")
+    para(doc, "Dari jumlah tersebut, {{ transfer_total|rupiah }} ({{ transfer_total|terbilang }} "
+              "rupiah) adalah bantuan APBN (Kementerian Sosial) yang disalurkan melalui "
+              "rekening penerima, tidak dibayarkan oleh Bendahara Pengeluaran.",
+         align=JUSTIFY, before=2, keep=True, together=True)
+    tag_paragraph(doc, "{%p endif %}")
+    t = signature_rows(doc, width=width, before=8)
+    signature(t.rows[0].cells[0], ["", "Mengetahui,", "{{ officials.head.title }},"],
+              "officials.head")
+    signature(t.rows[0].cells[1], [place_and_date(), "", "{{ officials.treasurer.title }},"],
+              "officials.treasurer")
     return doc
 
 
 def build_ceremony_report() -> Document:
-    """Berita Acara Pelepasan for a whole ceremony: who attended, who went home where,
-    with how much aid."""
+    """Berita Acara Pelepasan for a whole ceremony: the event on its day, who went home
+    where with how much aid; the officials present listed once, at the end, to sign."""
     width = PORTRAIT_WIDTH
     doc = new_document("Berita Acara Pelepasan")
     letterhead(doc)
     title(doc, "BERITA ACARA PELEPASAN")
-    para(doc, "Pada hari ini {{ ceremony.date|tanggal_hari }} bertempat di "
-              "{{ ceremony.place }}, telah dilaksanakan {{ ceremony.title }}, yang "
-              "dihadiri oleh:", align=JUSTIFY, after=4)
+    para(doc, "Pada hari ini {{ ceremony.date|hari }}, {{ ceremony.date|tanggal_kata }}, "
+              "bertempat di {{ ceremony.place }}, telah dilaksanakan {{ ceremony.title }}"
+              "{% if ceremony.officials %}, yang dihadiri oleh pejabat yang namanya tercantum "
+              "pada bagian akhir berita acara ini{% endif %}.", align=JUSTIFY, after=4)
+    lead(doc, "Dalam kegiatan tersebut telah dilepas dan dipulangkan ke daerah asal "
+              "sebanyak {{ cases|length }} ({{ cases|length|terbilang }}) orang Penerima "
+              "Manfaat, dengan rincian sebagai berikut:")
+    size = Pt(10)
+    widths = [Cm(0.9), Cm(4.6), Cm(3.9), Cm(3.9), Cm(2.7)]
+    def header(row):
+        cells_text(row, ["No", "Nama", "Daerah Asal", "Tujuan", "Bantuan"], bold=True,
+                   align=CENTER, size=size, fill=HEADER_FILL)
 
-    officials = table(doc, [Cm(0.8), Cm(6.2), width - Cm(7.6)], borders=False,
-                      indent=Cm(0.6))
-    tag = officials.rows[0]
-    merge_row(tag)
-    para(tag.cells[0], "{%tr for person in ceremony.officials %}", color=GREY, size=Pt(9))
-    row = officials.add_row()
-    cells_text(row, ["{{ loop.index }}.", b("{{ person.name }}"), "{{ person.title }}"],
-               middle=False)
-    loop_row(officials, "{%tr endfor %}")
+    def fill(row):
+        row_options(row)
+        cells_text(row, ["{{ case.no }}", "{{ case.full_name }}", "{{ case.origin_region }}",
+                         "{{ case.destination }}", "{{ case.aid_total|rupiah }}"], size=size)
+        row.cells[0].paragraphs[0].alignment = CENTER
+        row.cells[4].paragraphs[0].alignment = RIGHT
 
-    para(doc, "Dalam kegiatan tersebut telah dilepas dan dipulangkan ke daerah asal "
-              "sebanyak {{ cases|length }} orang penerima manfaat, dengan rincian "
-              "sebagai berikut:", align=JUSTIFY, before=6, after=4)
-    size = Pt(11)
-    widths = [Cm(0.9), Cm(4.4), Cm(4.2), Cm(4.2), Cm(2.8)]
-    t = table(doc, widths, borders=True, pad=Cm(0.12))
-    header = t.rows[0]
-    row_options(header, header=True)
-    cells_text(header, ["No", "Nama", "Daerah Asal", "Tujuan", "Bantuan"], bold=True,
-               align=CENTER, size=size, fill=HEADER_FILL)
-    loop_row(t, "{%tr for case in cases %}")
-    row = t.add_row()
-    row_options(row)
-    cells_text(row, ["{{ case.no }}", "{{ case.full_name }}",
-                     "{{ case.origin_region or \"-\" }}", "{{ case.destination or \"-\" }}",
-                     "{{ case.aid_total|rupiah }}"], size=size)
-    row.cells[0].paragraphs[0].alignment = CENTER
-    row.cells[4].paragraphs[0].alignment = RIGHT
-    loop_row(t, "{%tr endfor %}")
+    t = list_tables(doc, widths, "case in", "cases", fill, header=header, borders=True,
+                    pad=Cm(0.12))
     total = t.add_row()
     row_options(total)
     label = total.cells[0].merge(total.cells[3])
     para(label, b("JUMLAH"), align=RIGHT, size=size)
     para(total.cells[4], b("{{ grand_total|rupiah }}"), align=RIGHT, size=size)
-    para(doc, "Terbilang: ", i("{{ grand_total|terbilang }} rupiah"), before=4)
+    keep_row(total)
+    para(doc, "Terbilang: ", i("{{ grand_total|terbilang }} rupiah"), before=4, keep=True,
+         together=True)
 
-    para(doc, "Bantuan yang diserahkan menurut jenisnya:", before=8, after=4, keep=True)
-    kinds = table(doc, [Cm(0.8), Cm(6.2), Cm(3.5)], borders=False, indent=Cm(0.6))
-    tag = kinds.rows[0]
-    merge_row(tag)
-    para(tag.cells[0], "{%tr for col in aid_columns %}", color=GREY, size=Pt(9))
-    row = kinds.add_row()
-    cells_text(row, ["{{ loop.index }}.", "{{ col.label }}",
-                     "{{ totals_by_kind[col.kind]|rupiah }}"], middle=False)
-    row.cells[2].paragraphs[0].alignment = RIGHT
-    loop_row(kinds, "{%tr endfor %}")
+    tag_paragraph(doc, "{%p if aid_columns %}")
+    lead(doc, "Bantuan yang diserahkan menurut jenisnya:", before=8)
+    def fill_kind(row):
+        row_options(row)
+        cells_text(row, ["{{ col.no }}.", "{{ col.label }}",
+                         "{{ totals_by_kind[col.kind]|rupiah }}"], middle=False)
+        row.cells[2].paragraphs[0].alignment = RIGHT
+
+    list_tables(doc, [Cm(0.8), Cm(6.2), Cm(3.5)], "col in", "aid_columns", fill_kind,
+                borders=False, indent=Cm(0.6))
+    tag_paragraph(doc, "{%p endif %}")
 
     closing(doc, "Demikian berita acara ini dibuat dengan sebenarnya untuk dapat "
                  "dipergunakan sebagaimana mestinya.")
 
-    para(doc, "Pejabat yang hadir:", before=8, after=2, keep=True)
-    signers = table(doc, [Cm(0.8), Cm(9.1), width - Cm(10.5)], borders=False,
-                    indent=Cm(0.6))
-    tag = signers.rows[0]
-    merge_row(tag)
-    para(tag.cells[0], "{%tr for person in ceremony.officials %}", color=GREY, size=Pt(9))
-    row = signers.add_row()
-    row_options(row, height=Cm(1.3))
-    cells_text(row, ["{{ loop.index }}.", b("{{ person.name }}")], middle=False)
-    para(row.cells[1], "{{ person.title }}")
-    staggered_signature(row.cells[2], "loop.index", dots=20)
-    loop_row(signers, "{%tr endfor %}")
+    tag_paragraph(doc, "{%p if ceremony.signers %}")
+    lead(doc, "Pejabat yang hadir:", before=8, after=2)
+    signers = table(doc, [Cm(0.8), Cm(9.4), width - Cm(10.2)], rows=0, borders=False,
+                    indent=Cm(0))
 
-    left, right = signature_table(doc)
-    signature(left, ["", "Yang membuat berita acara,", "{{ officials.witness.title }},"],
-              "{{ officials.witness.name }}", "officials.witness.nip")
-    signature(right, [place_and_date(), "Mengetahui,", "{{ officials.head.title }},"],
-              "{{ officials.head.name }}", "officials.head.nip")
+    def fill_signer(row):
+        row_options(row, height=Cm(1.3))
+        cells_text(row, ["{{ person.no }}.", b("{{ person.name }}")], middle=False)
+        para(row.cells[1], "{{ person.title }}")
+        tag_paragraph(row.cells[1], "{%p if person.rank or person.nip %}")
+        para(row.cells[1], "{{ person.rank }}{% if person.rank and person.nip %}, {% endif %}"
+                           "{% if person.nip %}NIP. {{ person.nip|nip }}{% endif %}")
+        tag_paragraph(row.cells[1], "{%p endif %}")
+        staggered_signature(row.cells[2], "person.no", dots=20)
+
+    # Every official's row is kept with the next: a short list (a ceremony has a handful of
+    # officials), signed on the page of the report's own signatures.
+    loop_row(signers, "{%tr for person in ceremony.signers %}")
+    row = signers.add_row()
+    fill_signer(row)
+    keep_row(row)
+    loop_row(signers, "{%tr endfor %}")
+    tag_paragraph(doc, "{%p endif %}")
+
+    t = signature_rows(doc)
+    signature(t.rows[0].cells[0], ["", "Yang membuat berita acara,",
+                                   "{{ officials.witness.title }},"], "officials.witness")
+    signature(t.rows[0].cells[1], [place_and_date(), "Mengetahui,",
+                                   "{{ officials.head.title }},"], "officials.head")
     return doc
 
 
 TEMPLATES = {
     "pledge.docx": build_pledge,
     "aid_receipt.docx": build_aid_receipt,
+    "transfer_receipt.docx": build_transfer_receipt,
     "release_report.docx": build_release_report,
     "aid_roster.docx": build_aid_roster,
     "ceremony_report.docx": build_ceremony_report,

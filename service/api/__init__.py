@@ -5,5 +5,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import (  # noqa: E402,F401  (routes register on bp)
-    cases, ceremonies, documents, exports, imports, retention, scans, search, templates, tokens,
-    workers)
+    cases, ceremonies, documents, exports, imports, office, register, retention, scans,
+    search, templates, tokens, workers)

@@ -8,7 +8,7 @@ from ..ceremonies import printer, printjobs, records
 from ..clock import office_today
 from ..ceremonies.queue import queue_for
 from ..http.responses import print_result
-from ..http.support import get_db, log, runtime
+from ..http.support import get_db, log, public_base_url, runtime
 from ..http.views import ceremony_view, job_options, job_view
 from . import bp
 from .auth import json_body, requires
@@ -105,7 +105,7 @@ def release(ceremony_id):
 def print_ceremony(ceremony_id):
     db = get_db()
     rt = runtime()
-    job = printjobs.create(db, ceremony_id, json_body(), g.user, rt.settings.base_url)
+    job = printjobs.create(db, ceremony_id, json_body(), g.user, public_base_url())
     queue_for(rt).start(db, job["id"])
     log("print.create", target_type="print_job", target_id=job["id"],
         detail={"ceremony_id": ceremony_id, "total": job["total"], **job_options(job)})

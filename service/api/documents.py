@@ -6,6 +6,7 @@ from ..http.support import get_db, log, runtime
 from ..http.views import documents_view
 from ..letters.pipeline import generate_case_document
 from ..records import documents as records
+from ..records import samples
 from . import bp
 from .auth import json_body, requires
 
@@ -18,6 +19,10 @@ def create_document(case_id):
     if not isinstance(kind, str):
         raise InvalidInput("which document?", fields={"kind": "is required"})
     doc = generate_case_document(runtime(), db, case_id, kind, g.user)
+    if doc["status"] == "sample":
+        log("sample.create", target_type="sample", target_id=doc["id"],
+            detail={"case_id": case_id, "kind": kind})
+        return jsonify(samples.public_view(doc, doc["missing"])), 201
     log("document.create", target_type="document", target_id=doc["id"],
         detail={"case_id": case_id, "kind": kind, "number": doc["number"]})
     return jsonify(documents_view(db, [doc])[0]), 201

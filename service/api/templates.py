@@ -48,7 +48,8 @@ def upload_template(kind):
         return jsonify(dict(_view(row), problems=[], existing=True)), 200
     log("template.upload", target_type="template", target_id=kind,
         detail={"version": row["version"], "sha256": row["sha256"]})
-    return jsonify(dict(_view(row), problems=[], existing=False)), 201
+    return jsonify(dict(_view(row), problems=[], existing=False,
+                        warnings=[as_json(p) for p in row.get("warnings", [])])), 201
 
 
 @bp.get("/templates/<kind>/<int:version>/docx")

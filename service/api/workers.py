@@ -100,13 +100,14 @@ def return_letters(job_id, chunk):
 @bp.get("/worker/files/<sha256>")
 @worker_only
 def file_by_hash(sha256):
-    """A Word template (any version) or the office's logo, by the sha256 a chunk named."""
+    """A Word template (any version) or one of the office's letterhead images, by the
+    sha256 a chunk named."""
     if not _SHA256.fullmatch(sha256):
         raise NotFound("no such file")
     rt = runtime()
-    logo = rt.logo()
-    if logo is not None and sha256_file(logo) == sha256:
-        path = logo
+    images = [p for p in (rt.logo(), rt.unit_logo()) if p is not None and sha256_file(p) == sha256]
+    if images:
+        path = images[0]
     else:
         path = prepare.template_file(rt, get_db(), sha256)
     return send_file(path, mimetype="application/octet-stream", max_age=0)

@@ -6,18 +6,19 @@ import datetime as dt
 import hashlib
 import json
 
-from ..letters.context import case_context, document_context
+from ..clock import office_today
+from ..letters.context import ceremony_document_context, document_context, receipt_kinds
 from ..records.cases import aid_items
 from ..records.formats import as_date
-from ..records.kinds import AID_KINDS
 
 ORDERS = ("name", "destination")
 
 
 def issue_date(ceremony: dict) -> dt.date:
-    """A ceremony's papers are dated, and numbered in the month and year of, the day they
-    are signed: the ceremony's."""
-    return as_date(ceremony["date"])
+    """A letter's number and date are its day of issue (tata naskah dinas): papers of a
+    past ceremony printed today are dated today and numbered after the letters already
+    issued. The ceremony's own date stays in the text (`ceremony.date`, `release.date`)."""
+    return office_today()
 
 
 def ordered(cases: list[dict], order: str) -> list[dict]:
@@ -29,51 +30,41 @@ def ordered(cases: list[dict], order: str) -> list[dict]:
 
 
 def _destination(case: dict) -> str:
-    return case.get("destination") or case["origin_region"] or "-"
+    return case.get("destination") or case["origin_region"] or ""
 
 
-def _ceremony_view(ceremony: dict) -> dict:
-    return {"title": ceremony["title"], "date": as_date(ceremony["date"]),
-            "place": ceremony["place"],
-            "officials": [dict(person) for person in ceremony["officials"]]}
+def release(case: dict, ceremony: dict) -> dict:
+    return {"date": as_date(ceremony["date"]), "place": ceremony["place"],
+            "destination": _destination(case)}
 
 
-def case_document(db, case: dict, ceremony: dict, settings: dict, *, number: str) -> dict:
+def case_document(db, case: dict, ceremony: dict, settings: dict, *, kind: str,
+                  number: str) -> dict:
     """A pledge, receipt or release report of one woman released at this ceremony."""
-    context = document_context(db, case, settings, number=number, issued_on=issue_date(ceremony))
-    context["release"] = {"date": as_date(ceremony["date"]), "place": ceremony["place"],
-                          "destination": _destination(case)}
-    return context
+    return document_context(db, case, settings, kind=kind, number=number,
+                            issued_on=issue_date(ceremony), release=release(case, ceremony))
+
+
+def needs(db, case: dict, kind: str, settings: dict) -> bool:
+    """Whether a ceremony print makes this kind of letter for her: receipts only for the
+    money each receipts (a case without APBN aid gets no transfer receipt)."""
+    if kind in ("aid_receipt", "transfer_receipt"):
+        return kind in receipt_kinds(settings, aid_items(db, case["id"]))
+    return True
 
 
 def ceremony_document(db, cases: list[dict], ceremony: dict, settings: dict, *,
                       number: str) -> dict:
     """The roster or the ceremony's release report: everyone, in print order."""
-    rows, totals = [], {kind: 0 for kind in AID_KINDS}
-    for no, case in enumerate(cases, start=1):
-        items = aid_items(db, case["id"])
-        by_kind = {kind: 0 for kind in AID_KINDS}
-        for item in items:
-            by_kind[item["kind"]] = by_kind.get(item["kind"], 0) + item["amount"]
-            totals[item["kind"]] = totals.get(item["kind"], 0) + item["amount"]
-        rows.append({**case_context(case, items), "no": no, "destination": _destination(case),
-                     "aid_by_kind": by_kind})
-    return {
-        "ceremony": _ceremony_view(ceremony),
-        "cases": rows,
-        "aid_columns": [{"kind": k, "label": label} for k, label in AID_KINDS.items() if totals[k]],
-        "totals_by_kind": totals,
-        "grand_total": sum(totals.values()),
-        "number": number,
-        "date": issue_date(ceremony),
-        "office": settings["office"],
-        "officials": settings["officials"],
-    }
+    people = [(case, aid_items(db, case["id"]), _destination(case)) for case in cases]
+    return ceremony_document_context(people, ceremony, settings, number=number,
+                                     issued_on=issue_date(ceremony))
 
 
 def fingerprint(context: dict, template: dict) -> str:
-    """The data a document was made from, without its own number: equal fingerprints
-    mean a reprint would put the same words on paper."""
-    data = {k: val for k, val in context.items() if k != "number"}
+    """The data a document was made from, without its own number and date of issue:
+    equal fingerprints mean a reprint would put the same facts on paper, so it reuses
+    the letter already issued (with its number and date) instead of issuing a new one."""
+    data = {k: val for k, val in context.items() if k not in ("number", "date")}
     blob = json.dumps([template["sha256"], data], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -112,7 +112,7 @@ def draw(ceremony: dict, job: dict, settings: dict, plan: list[dict], *, offset:
     options = job["options"]
     sheet = _Sheet(f"Pekerjaan cetak #{job['id']}")
     office = settings["office"]
-    sheet.line(f"{office['parent']} · {office['name']}", size=9)
+    sheet.line(" · ".join(p for p in (office['region'], office['name']) if p), size=9)
     sheet.y -= 0.3 * cm
     sheet.line("BERKAS CETAK PELEPASAN", size=15, bold=True, gap=0.8 * cm)
     sheet.line(ceremony["title"], size=11, bold=True, gap=0.6 * cm)

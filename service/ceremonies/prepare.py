@@ -31,10 +31,11 @@ def prepare(runtime, db, job_id: int, chunk: str, *, lease: str) -> ChunkInput:
     kind = next(c for c in printjobs.chunks(db, job_id) if c["chunk"] == chunk)["kind"]
     template = templates.active(db, kind)
     letters = reserve(runtime, db, job, kind, chunk)
-    logo = runtime.settings.logo_path
+    logo, unit_logo = runtime.logo(), runtime.unit_logo()
     return ChunkInput(job_id=job_id, chunk=chunk, kind=kind, template_sha256=template["sha256"],
                       base_url=job["options"]["base_url"], letters=letters,
-                      logo_sha256=sha256_file(logo) if logo.exists() else None,
+                      logo_sha256=sha256_file(logo) if logo else None,
+                      unit_logo_sha256=sha256_file(unit_logo) if unit_logo else None,
                       lease=lease, lease_seconds=leases.LEASE_SECONDS,
                       template_version=template["version"])
 
@@ -60,7 +61,8 @@ def reserve(runtime, db, job: dict, kind: str, chunk: str) -> list[LetterInput]:
     def context(item, number: str) -> dict:
         if kind in CEREMONY_KINDS:
             return ceremony_document(db, in_order, ceremony, settings, number=number)
-        return case_document(db, cases[item["case_id"]], ceremony, settings, number=number)
+        return case_document(db, cases[item["case_id"]], ceremony, settings, kind=kind,
+                             number=number)
 
     def usable(item) -> bool:
         return item["document_id"] is not None and db.execute(

@@ -15,15 +15,15 @@ import time
 from .. import db as database
 from ..clock import now_iso
 from ..db import write_transaction
-from ..errors import Conflict, InvalidInput, NotFound
-from ..records import indexing
+from ..errors import Conflict, InvalidInput, NotFound, OfficeIncomplete
+from ..records import indexing, office
 from ..records import validate as v
 from ..records.cases import get_case
 from ..records.retention import RESULT_REMOVED_NOTE
 from . import leases, records, reuse
 from ..records.kinds import CEREMONY_KINDS
 from ..records.kinds import DOCUMENT_KINDS as KINDS  # what a print job may print, in print order
-from .context import ORDERS, ordered
+from .context import ORDERS, needs, ordered
 
 # Letters per combined conversion. Measured on 100 women (bench/ceremony_bench.py): 100
 # beat 50 and 34, as each chunk costs LibreOffice a document load (≈ 0.15 s CPU) and the
@@ -32,7 +32,8 @@ from .context import ORDERS, ordered
 CHUNK_SIZE = int(os.environ.get("PULANG_CHUNK_SIZE", 100))  # tests set it smaller
 MAX_COPIES = 10
 ASSEMBLE = "assemble"  # the last chunk: the merged PDF
-DEFAULT_COPIES = {"aid_receipt": 2}  # the office keeps one receipt, the woman the other
+# The office keeps one receipt, the woman the other.
+DEFAULT_COPIES = {"aid_receipt": 2, "transfer_receipt": 2}
 
 
 def _kinds(value) -> list[str]:
@@ -91,34 +92,51 @@ def _request(db, ceremony_id: int, data: dict) -> tuple[dict, list[dict]]:
     """The checked options and the ceremony's cases in print order, or InvalidInput."""
     options = parse_options(data)
     records.get(db, ceremony_id)
+    settings = office.get_all(db)
+    if not office.complete(settings):
+        # A ceremony's papers are a batch of official letters: samples are made one at a
+        # time from a case's page until the office's set-up is complete.
+        raise OfficeIncomplete("the office's set-up is incomplete: letters would be samples",
+                               fields={"office": "missing: " + ", ".join(office.missing(settings))},
+                               missing=office.missing(settings))
     cases = ordered(records.cases(db, ceremony_id), options["order"])
     if not cases:
         raise InvalidInput("the ceremony has no cases", fields={"case_ids": "add cases first"})
-    if "aid_receipt" in options["kinds"]:
+    if {"aid_receipt", "transfer_receipt"} & set(options["kinds"]):
         bare = [c for c in cases if not db.execute(
             "SELECT 1 FROM aid_items WHERE case_id = ?", [c["id"]]).fetchone()]
         if bare:
             raise InvalidInput("a receipt needs aid", fields={
-                "kinds": f"case {bare[0]['id']} has no aid items; record them or leave out aid_receipt"},
+                "kinds": f"case {bare[0]['id']} has no aid items; record them or leave out the receipts"},
                 case_id=bare[0]["id"], full_name=bare[0]["full_name"])
     return options, cases
+
+
+def _who(db, cases: list[dict], options: dict) -> dict[str, list[int]]:
+    """The cases each case kind is made for: each woman gets the receipts her aid needs
+    (one per source of funds), not every kind."""
+    settings = office.get_all(db)
+    return {kind: [c["id"] for c in cases if needs(db, c, kind, settings)]
+            for kind in options["kinds"] if kind not in CEREMONY_KINDS}
 
 
 def preview(db, ceremony_id: int, data: dict) -> list[reuse.Decision]:
     """What a print with these options would give each (case, kind), nothing recorded:
     which letters are reused, which are new, and which would be replaced and why."""
     options, cases = _request(db, ceremony_id, data)
-    return reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"])
+    return reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"],
+                      who=_who(db, cases, options))
 
 
 def create(db, ceremony_id: int, data: dict, user: dict | None, base_url: str) -> dict:
     options, cases = _request(db, ceremony_id, data)
     options.update(case_ids=[c["id"] for c in cases], base_url=base_url)
-    items, chunks = _plan(options)
+    who = _who(db, cases, options)
+    items, chunks = _plan(options, who)
     # What each item gets is decided now, as the clerk was shown it: a letter reused or
     # kept is the item's from the start; the others get their numbers when prepared.
     decisions = {(d.case_id, d.kind): d for d in
-                 reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"])}
+                 reuse.plan(db, ceremony_id, cases, options["kinds"], options["replace"], who=who)}
     for item in items:
         item.update(document_id=None, reused=0)
         decision = decisions[(item["case_id"], item["kind"])]
@@ -142,13 +160,17 @@ def create(db, ceremony_id: int, data: dict, user: dict | None, base_url: str) -
     return get(db, job_id)
 
 
-def _plan(options: dict) -> tuple[list[dict], list[dict]]:
-    case_ids = options["case_ids"]
+def _plan(options: dict, who: dict[str, list[int]] | None = None) -> tuple[list[dict], list[dict]]:
+    """Items in print order and their chunks. `who`: the cases each case kind is made for
+    (all of them unless given)."""
     items, chunks = [], []
     for kind in options["kinds"]:
         if kind in CEREMONY_KINDS:
             items.append({"case_id": 0, "kind": kind, "position": 0, "chunk": kind})
             chunks.append({"chunk": kind, "kind": kind, "size": 1})
+            continue
+        case_ids = options["case_ids"] if who is None else who[kind]
+        if not case_ids:
             continue
         count = math.ceil(len(case_ids) / CHUNK_SIZE)
         per = math.ceil(len(case_ids) / count)  # even chunks: 150 → 75 + 75, not 100 + 50
@@ -166,7 +188,7 @@ def _plan(options: dict) -> tuple[list[dict], list[dict]]:
     return items, chunks
 
 
-_WEIGHT = {"release_report": 3, "aid_receipt": 2, "pledge": 1}
+_WEIGHT = {"release_report": 3, "aid_receipt": 2, "transfer_receipt": 2, "pledge": 1}
 
 
 def result_of(db, job_id) -> dict:

@@ -8,6 +8,7 @@ import sqlite3
 from ..clock import now_iso
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, NotFound
+from ..records import office
 from ..records import validate as v
 from ..records.formats import nik_mask
 from ..records.kinds import LISTS_ANONYMISED
@@ -17,22 +18,19 @@ _DETAILS = ("title", "date", "place", "officials")
 
 
 def _official(value) -> dict:
+    """{name, title, rank, nip}: a signature block prints all four (Permendagri 1/2023
+    Pasal 44); the NIP is checked as the office's officials' are."""
     if not isinstance(value, dict):
         raise v.FieldError("each official must be an object with name, title, rank and nip")
-    unknown = set(value) - {"name", "title", "rank", "nip"}
-    if unknown:
-        raise v.FieldError(f"unknown field {sorted(unknown)[0]!r} in an official")
-    nip = "".join(v.text(value.get("nip"), max_len=30).split())  # written in groups too
-    if nip and not (nip.isdigit() and len(nip) == 18):
-        raise v.FieldError("a NIP has 18 digits")
-    return {"name": v.text(value.get("name"), max_len=200, required=True),
-            "title": v.text(value.get("title"), max_len=200),
-            "rank": v.text(value.get("rank"), max_len=100), "nip": nip}
+    official = office.check_official(value, where=" in an official")
+    if not official["name"]:
+        raise v.FieldError("each official needs a name")
+    return official
 
 
 def _officials(value) -> list[dict]:
     if not isinstance(value, list):
-        raise v.FieldError("must be a list of {name, title, nip}")
+        raise v.FieldError("must be a list of {name, title, rank, nip}")
     if len(value) > 20:
         raise v.FieldError("at most 20 officials")
     return [_official(item) for item in value]

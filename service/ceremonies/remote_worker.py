@@ -140,7 +140,9 @@ class RemoteWorker:
         try:
             template = self._cached(inputs.template_sha256, ".docx")
             logo = self._cached(inputs.logo_sha256, ".png") if inputs.logo_sha256 else None
-            made = bulk.make(self.workshop, template, inputs, logo=logo)
+            unit_logo = (self._cached(inputs.unit_logo_sha256, ".png")
+                         if inputs.unit_logo_sha256 else None)
+            made = bulk.make(self.workshop, template, inputs, logo=logo, unit_logo=unit_logo)
             for m in made:
                 m.sha256, m.text = hashlib.sha256(m.pdf).hexdigest(), None  # the server reads it
             answer = self.server.give_back(job_id, chunk, inputs.lease, made)

@@ -17,6 +17,7 @@ case page. Facts are compared as in service/letters/facts.py.
 
 from dataclasses import dataclass, field
 
+from ..errors import InvalidInput
 from ..letters import facts
 from ..letters.context import document_context
 from ..records import office
@@ -68,11 +69,13 @@ def _decide(case_id, kind, existing, now, replace) -> Decision:
                     existing["number"], changed or [UNKNOWN])
 
 
-def plan(db, ceremony_id: int, cases: list[dict], kinds: list[str], replace="changed") -> list[Decision]:
+def plan(db, ceremony_id: int, cases: list[dict], kinds: list[str], replace="changed",
+         who: dict[str, list[int]] | None = None) -> list[Decision]:
     """One decision per (case, kind), cases in print order (each with its destination,
     as printjobs.job_cases gives them). `replace`: "changed" (every letter whose data
     changed gets a new number), "none" (every existing letter is kept), or the ids of
-    the letters to replace (the others kept)."""
+    the letters to replace (the others kept). `who`: the cases each case kind is made
+    for (printjobs: a woman gets only the receipts her aid needs); all unless given."""
     ceremony = records.get(db, ceremony_id)
     settings = office.get_all(db)
     out = []
@@ -82,7 +85,9 @@ def plan(db, ceremony_id: int, cases: list[dict], kinds: list[str], replace="cha
             out.append(_decide(0, kind, _ceremony_current(db, ceremony_id, kind), now, replace))
             continue
         for case in cases:
-            now = facts.of(case_document(db, case, ceremony, settings, number=""), kind)
+            if who is not None and case["id"] not in who.get(kind, ()):
+                continue
+            now = facts.of(case_document(db, case, ceremony, settings, kind=kind, number=""), kind)
             out.append(_decide(case["id"], kind, _current(db, case["id"], kind), now, replace))
     return out
 
@@ -103,9 +108,14 @@ def stale_letters(db, case_id: int) -> dict[int, list[str]]:
             destination = db.execute("SELECT destination FROM ceremony_cases WHERE case_id = ? AND "
                                      "ceremony_id = ?", [case_id, ceremony_id]).fetchone()
             context = case_document(db, dict(case, destination=destination[0] if destination else ""),
-                                    ceremony, settings, number="")
+                                    ceremony, settings, kind=doc["kind"], number="")
         else:
-            context = document_context(db, case, settings, number="", issued_on=as_date(doc["issued_on"]))
+            try:
+                context = document_context(db, case, settings, kind=doc["kind"], number="",
+                                           issued_on=as_date(doc["issued_on"]))
+            except InvalidInput:  # e.g. a release report whose recorded release was cleared
+                stale[doc["id"]] = ["release"]
+                continue
         changed = facts.changed(doc["facts"], facts.of(context, doc["kind"]))
         if changed:
             stale[doc["id"]] = changed

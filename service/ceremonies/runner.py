@@ -86,7 +86,7 @@ def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
     inputs = prepare(runtime, db, job_id, chunk, lease=me)
     spent = {"chunk": chunk, "letters": len(inputs.letters), "reserve_s": time.perf_counter() - started}
     made = bulk.make(runtime.workshop(), template_file(runtime, db, inputs.template_sha256), inputs,
-                     logo=runtime.logo(), timings=spent)
+                     logo=runtime.logo(), unit_logo=runtime.unit_logo(), timings=spent)
     left = accept(runtime, db, job_id, chunk, me, made, timings=spent)
     timings.setdefault("chunks", []).append(spent)
     log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)

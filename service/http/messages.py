@@ -59,6 +59,10 @@ _TEXTS = {
                                           "sebagainya) tidak boleh berisi tag. Pulang mengisi "
                                           "properti itu sendiri dengan jenis surat dan nama "
                                           "kantor.", part=a["part"]),
+    "stigmatising_word": lambda a: _("Kata \"%(word)s\" menstigma penerima manfaat; surat yang ia "
+                                     "bawa atau tanda tangani tidak memakainya (sebut ia Penerima "
+                                     "Manfaat, dan sebut lembaga yang ia tinggalkan sebagai asal).",
+                                     word=a["word"]),
     # Imports: whole sentences, the field named as the clerk calls it.
     "required": lambda a: field_reason(a.get("field", ""), "is required"),
     "invalid": lambda a: field_reason(a.get("field", ""), a["detail"]),

@@ -36,7 +36,7 @@ def verify(token, page=None):
     info = {
         "kind": doc["kind"], "kind_label": KIND_LABELS.get(doc["kind"], doc["kind"]),
         "number": doc["number"], "date": doc["issued_on"],
-        "office": f'{office["name"]} {office["parent"].replace("PEMERINTAH ", "")}'.strip(),
+        "office": " ".join(part for part in (office["name"], _region(office["region"])) if part),
         "status": doc["status"], "sha256": doc["sha256"],
     }
     if page is not None:
@@ -57,6 +57,13 @@ def _may_see_details() -> bool:
             raise Unauthorized(str(exc)) from None
         return True
     return current_user.is_authenticated and allowed(current_user.role, "user.manage")
+
+
+def _region(region: str) -> str:
+    """"Pemerintah Kota Jambi" → "Kota Jambi"."""
+    for word in ("PEMERINTAH ", "Pemerintah "):
+        region = region.removeprefix(word)
+    return region
 
 
 @bp.get("/healthz")

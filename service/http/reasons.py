@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..records import formats
+from ..records.kinds import KIND_LABELS
 
 
 def _tanggal(value) -> str:
@@ -67,6 +68,32 @@ _REASONS = [
     (r"already signed", lambda m: gettext("halaman ini sudah punya salinan bertanda tangan")),
     (r"void", lambda m: gettext("surat ini sudah dibatalkan")),
     (r"superseded", lambda m: gettext("surat ini sudah diganti; pilih surat penggantinya")),
+    # The office's set-up (service/records/office.py)
+    (r"a NIP begins with a birth date \(YYYYMMDD\) and an appointment month \(YYYYMM\)",
+     lambda m: gettext("8 angka pertama NIP adalah tanggal lahir (TTTTBBHH) dan 6 berikutnya "
+                       "bulan pengangkatan (TTTTBB)")),
+    (r"the 15th digit of a NIP is 1 \(man\) or 2 \(woman\)",
+     lambda m: gettext("angka ke-15 NIP adalah 1 (laki-laki) atau 2 (perempuan)")),
+    (r"use 1 to 10 capital letters or digits", lambda m: gettext("1 sampai 10 huruf besar atau angka")),
+    (r"use letters, digits, dots or dashes \(it is part of letter numbers\)",
+     lambda m: gettext("pakai huruf, angka, titik atau tanda hubung (kode ini masuk ke nomor surat)")),
+    (r"must be an address such as .*",
+     lambda m: gettext("isi alamat lengkap, misalnya https://pulang.dinsos.jambikota.go.id")),
+    (r"must be an e-mail address", lambda m: gettext("alamat surel tidak valid")),
+    (r"a classification code is digits and dots, such as 400\.9",
+     lambda m: gettext("kode klasifikasi berupa angka dan titik, misalnya 400.9")),
+    (r"the head of office signs beside this official: choose another person",
+     lambda m: gettext("kepala dinas menandatangani surat yang sama dengan pejabat ini: pilih orang lain")),
+    (r"same pattern and code as (\w+): .*",
+     lambda m: gettext("pola dan kodenya sama dengan %(kind)s: beri kode sendiri, atau pakai satu "
+                       "buku agenda untuk semua surat", kind=KIND_LABELS.get(m[1], m[1]))),
+    (r"cannot be used as a letter-number pattern", lambda m: gettext("pola tidak dapat dipakai")),
+    (r"must contain \{year\}", lambda m: gettext("harus memuat {year}")),
+    (r"must be a number", lambda m: gettext("harus berupa angka")),
+    (r"must be true or false", lambda m: gettext("harus ya atau tidak")),
+    (r"unknown field", lambda m: gettext("kolom tidak dikenal")),
+    (r"Kemensos money is central government money: apbn",
+     lambda m: gettext("bantuan Kemensos adalah dana APBN")),
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), say) for pattern, say in _REASONS]
 

@@ -30,6 +30,11 @@ def _download(data: bytes, mimetype: str, filename: str, disposition: str = "att
         "Cache-Control": "no-store", "Content-Disposition": f'{disposition}; filename="{filename}"'})
 
 
+def export_file(data: bytes, fmt: str, filename: str) -> Response:
+    """An export (csv or xlsx) as an attachment, not cached."""
+    return _download(data, EXPORT_TYPES[fmt], filename)
+
+
 def pdf_bytes(doc: dict) -> bytes:
     """The stored PDF, with BATAL drawn over it when void (the file itself never changes)."""
     path = runtime().settings.archive / doc["path"]
@@ -53,6 +58,15 @@ def letter_name(doc: dict) -> str:
 def letter_pdf(doc: dict, disposition: str = "inline") -> Response:
     """A letter's PDF: inline opens the browser's viewer (to print), attachment saves it."""
     return _download(pdf_bytes(doc), "application/pdf", letter_name(doc), disposition)
+
+
+def sample_letter(sample: dict, disposition: str = "inline") -> Response:
+    """A sample letter's PDF (office set-up incomplete), named by its own id."""
+    path = runtime().settings.archive / (sample["path"] or "")
+    if not sample["path"] or not path.is_file():
+        raise NotFound("this sample letter is gone; make it again")
+    return _download(path.read_bytes(), "application/pdf",
+                     f'contoh-{sample["kind"]}-{sample["id"]}.pdf', disposition)
 
 
 def print_result(job: dict) -> Response:

@@ -10,12 +10,12 @@ from ..records import cases, signed_copies
 from ..records.documents import case_documents, public_view
 from ..records.formats import nik_mask
 from .messages import describe
-from .support import runtime
+from .support import public_base_url, runtime
 
 _CASE_FIELDS = ("id", "case_number", "full_name", "nik", "birth_place", "birth_date",
-                "origin_address", "origin_region", "facility", "notes", "status",
-                "created_at", "updated_at")
-_AID_FIELDS = ("id", "kind", "label", "amount", "source", "description", "created_at")
+                "origin_address", "origin_region", "facility", "notes", "paper_notes",
+                "release_date", "release_place", "status", "created_at", "updated_at")
+_AID_FIELDS = ("id", "kind", "label", "amount", "fund", "source", "description", "created_at")
 _CEREMONY_FIELDS = ("id", "title", "date", "place", "officials", "created_at", "updated_at")
 
 
@@ -32,7 +32,7 @@ def case_view(db, case: dict, warnings=()) -> dict:
 def documents_view(db, docs: list[dict]) -> list[dict]:
     """Documents as the API shows them, each with whether it came back signed (issue 13):
     signed, signed_pages, pages, signed_at."""
-    base = runtime().settings.base_url
+    base = public_base_url()
     states = signed_copies.statuses(db, docs)
     return [{**public_view(d, base), **states[d["id"]]} for d in docs]
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import faults
-from . import processes
+from . import layout, processes
 from .chunk import ChunkInput, MadeLetter
 from .combine import NotCombinable, combined_template
 from .convert import ConversionError, QueueFull
@@ -55,22 +55,27 @@ class Workshop:
 
 
 def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | None = None,
-         timings: dict | None = None) -> list[MadeLetter]:
-    """Make every letter of the chunk (all of one template), stamped, in order."""
+         unit_logo: Path | None = None, timings: dict | None = None) -> list[MadeLetter]:
+    """Make every letter of the chunk (all of one template), stamped, in order. `logo`:
+    the lambang daerah, `unit_logo` the office's own logo (letterhead images)."""
     if not chunk.letters:
         return []
     timings = {} if timings is None else timings
-    stamps = chunk.stamps()
+    # The office's page layout and page-number rule travel in the letters' contexts.
+    page_layout = chunk.letters[0].context.get("layout") or {}
+    options = {"first_page_number": layout.first_page_number(chunk.letters[0].context)}
+    stamps = [(number, url, options) for number, url in chunk.stamps()]
+    images = {"logo": logo, "unit_logo": unit_logo}
     started = time.perf_counter()
     about = About(chunk.kind, chunk.template_version or None,
                   tuple(letter.doc_id for letter in chunk.letters), _office(chunk))
     try:
-        made = _combined(workshop, template, chunk, stamps, logo, timings, about)
+        made = _combined(workshop, template, chunk, stamps, images, page_layout, timings, about)
         timings["path"] = "combined"
     except (NotCombinable, ConversionError, SplitError) as exc:
         log.warning("%d %s letters: combined conversion not usable (%s: %s); converting "
                     "one by one", len(chunk.letters), chunk.kind, type(exc).__name__, exc)
-        made = _one_by_one(workshop, template, chunk, stamps, logo, about)
+        made = _one_by_one(workshop, template, chunk, stamps, images, page_layout, about)
         timings["path"] = "one_by_one"
     timings["made_s"] = time.perf_counter() - started
     faults.point("batch_after_stamp")
@@ -78,8 +83,8 @@ def make(workshop: Workshop, template: Path, chunk: ChunkInput, *, logo: Path | 
             for letter, (pdf, pages, text) in zip(chunk.letters, made)]
 
 
-def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo,
-              timings: dict, about: About) -> list[tuple]:
+def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, images: dict,
+              page_layout: dict, timings: dict, about: About) -> list[tuple]:
     if not COMBINE:
         raise NotCombinable("combining is switched off")
     contexts = [letter.context for letter in chunk.letters]
@@ -92,18 +97,19 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, log
     docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
         with _RENDER:
-            render_docx(combined, {"records": contexts}, docx, logo=logo, about=about,
+            render_docx(combined, {"records": contexts}, docx, **images, about=about,
                         limits=Limits(seconds=workshop.render_seconds))
+            layout.apply(docx, page_layout)
         timings["render_s"] = time.perf_counter() - started
         started = time.perf_counter()
         _convert(workshop, docx, pdf, bookmarks=True)
         timings["lo_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        pieces = processes.run(processes.cut, pdf.read_bytes(), [number for number, _ in stamps])
+        pieces = processes.run(processes.cut, pdf.read_bytes(), [number for number, *_ in stamps])
         timings["cut_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        made = processes.stamp_all([(piece, number, url, text)
-                                    for (piece, _, text), (number, url) in zip(pieces, stamps)])
+        made = processes.stamp_all([(piece, number, url, text, options)
+                                    for (piece, _, text), (number, url, options) in zip(pieces, stamps)])
         timings["stamp_s"] = time.perf_counter() - started
         return made
     finally:
@@ -111,15 +117,16 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, log
         pdf.unlink(missing_ok=True)
 
 
-def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, logo,
-                about: About) -> list[tuple]:
+def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, images: dict,
+                page_layout: dict, about: About) -> list[tuple]:
     def one(letter) -> bytes:
         scratch = workshop.scratch / uuid.uuid4().hex
         docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
         try:
-            render_docx(template, letter.context, docx, logo=logo,
+            render_docx(template, letter.context, docx, **images,
                         about=replace(about, documents=(letter.doc_id,)),
                         limits=Limits(seconds=workshop.render_seconds))
+            layout.apply(docx, page_layout)
             _convert(workshop, docx, pdf)
             return pdf.read_bytes()
         finally:
@@ -128,7 +135,8 @@ def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, l
 
     with ThreadPoolExecutor(max(1, workshop.converters)) as ex:
         pdfs = list(ex.map(one, chunk.letters))
-    return processes.stamp_all([(pdf, number, url, None) for pdf, (number, url) in zip(pdfs, stamps)])
+    return processes.stamp_all([(pdf, number, url, None, options)
+                                for pdf, (number, url, options) in zip(pdfs, stamps)])
 
 
 def _office(chunk: ChunkInput) -> str:

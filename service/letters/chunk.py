@@ -33,6 +33,7 @@ class ChunkInput:
     base_url: str
     letters: list[LetterInput]
     logo_sha256: str | None = None
+    unit_logo_sha256: str | None = None  # the office's own logo, right of the letterhead
     lease: str = ""    # the claim this input was handed out under; results must carry it
     lease_seconds: float = 30.0
     template_version: int = 0  # for messages and logs (render.About); 0: not known
@@ -56,6 +57,7 @@ def to_wire(chunk: ChunkInput) -> dict:
     return {
         "job_id": chunk.job_id, "chunk": chunk.chunk, "kind": chunk.kind,
         "template_sha256": chunk.template_sha256, "logo_sha256": chunk.logo_sha256,
+        "unit_logo_sha256": chunk.unit_logo_sha256,
         "base_url": chunk.base_url, "lease": chunk.lease, "lease_seconds": chunk.lease_seconds,
         "template_version": chunk.template_version,
         "letters": [{"doc_id": x.doc_id, "number": x.number, "token": x.token,
@@ -68,7 +70,8 @@ def from_wire(data: dict) -> ChunkInput:
                            _decode(x["context"])) for x in data["letters"]]
     return ChunkInput(job_id=int(data["job_id"]), chunk=str(data["chunk"]), kind=str(data["kind"]),
                       template_sha256=str(data["template_sha256"]),
-                      logo_sha256=data.get("logo_sha256"), base_url=str(data["base_url"]),
+                      logo_sha256=data.get("logo_sha256"),
+                      unit_logo_sha256=data.get("unit_logo_sha256"), base_url=str(data["base_url"]),
                       letters=letters, lease=str(data["lease"]),
                       lease_seconds=float(data.get("lease_seconds", 30.0)),
                       template_version=int(data.get("template_version") or 0))

@@ -20,6 +20,7 @@ _AID = ("aid_items", "aid_total")
 GROUPS = {
     "pledge": {"identity": _IDENTITY},
     "aid_receipt": {"identity": _IDENTITY, "aid": _AID},
+    "transfer_receipt": {"identity": _IDENTITY, "aid": _AID},
     "release_report": {"identity": _IDENTITY + ("notes",), "aid": _AID, "release": ("release",)},
     "aid_roster": {"ceremony": ("ceremony",), "people": ("cases",), "aid": ("totals_by_kind", "grand_total")},
     "ceremony_report": {"ceremony": ("ceremony",), "people": ("cases",), "aid": ("totals_by_kind", "grand_total")},

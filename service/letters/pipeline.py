@@ -18,17 +18,17 @@ from .. import faults
 from ..clock import now_iso, office_today
 from ..db import write_transaction
 from ..errors import Conflict, InvalidInput, PulangError
-from ..records import numbering, office, templates
+from ..records import numbering, office, samples, templates
 from ..records.cases import aid_items, get_case
 from ..records.documents import get_document, mark_valid
 from ..records.kinds import CASE_KINDS
 from ..records.storage import relative_path, sha256_bytes, write_atomic
-from . import facts
-from .context import document_context
+from . import facts, layout
+from .context import document_context, refuse_receipt
 from .pdftext import extract_text
 from .render import About, render_docx
 from .sandbox import Limits
-from .stamp import stamp_pdf
+from .stamp import sample_pdf, stamp_pdf
 
 
 def reserve(db, *, kind: str, case_id: int | None, template: dict, settings: dict,
@@ -48,7 +48,8 @@ def take_number(db, *, kind: str, case_id: int | None, template: dict, settings:
     replaces is the case's valid one of that kind unless `supersedes` says otherwise.
     `facts`: what it states (service/letters/facts.py), to tell later if it holds old data."""
     now = now_iso()
-    seq = numbering.next_value(db, f"doc:{kind}", issued_on.year)
+    counter = numbering.counter_name(settings.get("number_register", "per_kind"), kind)
+    seq = numbering.next_value(db, counter, issued_on.year)
     number = numbering.format_number(
         settings["number_patterns"][kind], seq=seq, kind=kind,
         code=settings["number_codes"][kind], unit=settings["office"]["unit"], on=issued_on)
@@ -96,33 +97,40 @@ def fail(db, doc: dict, exc: BaseException) -> None:
 
 
 def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | None) -> dict:
+    """Make one of her letters. While the office's set-up is incomplete it is a sample
+    (records/samples.py: no number, no QR, "CONTOH — BELUM BERLAKU" on every page), and
+    the answer has status "sample"."""
     if kind not in CASE_KINDS:
         raise InvalidInput("unknown document kind",
                            fields={"kind": f"must be one of: {', '.join(CASE_KINDS)}"})
     case = get_case(db, case_id)
-    if kind == "aid_receipt" and not aid_items(db, case_id):
-        raise InvalidInput("a receipt needs at least one aid item",
-                           fields={"kind": "no aid items recorded on this case"})
     settings = office.get_all(db)
+    if kind in ("aid_receipt", "transfer_receipt"):
+        refuse_receipt(settings, kind, aid_items(db, case_id))
     template = templates.active(db, kind)
     issued_on = office_today()
-    stated = facts.dumps(facts.of(document_context(db, case, settings, number="", issued_on=issued_on), kind))
+    sample = not office.complete(settings)
+    # The context first: a release report without a recorded release is refused before
+    # a number is taken.
+    context = document_context(db, case, settings, kind=kind, number=samples.NUMBER,
+                               issued_on=issued_on, sample=sample)
+    if sample:
+        return _sample(runtime, db, case_id, kind, template, context, user, settings)
     doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
-                  user=user, issued_on=issued_on, facts=stated)
+                  user=user, issued_on=issued_on, facts=facts.dumps(facts.of(context, kind)))
+    context["number"] = doc["number"]
     scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
     docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
-        context = document_context(db, case, settings, number=doc["number"], issued_on=issued_on)
-        logo = runtime.settings.logo_path
-        render_docx(templates.resolve(runtime.settings, template), context, docx,
-                    logo=logo if logo.exists() else None,
-                    about=About(kind, template["version"], (doc["id"],), settings["office"]["name"]),
-                    limits=Limits(seconds=runtime.settings.render_seconds))
+        render(runtime, template, context, docx,
+               About(kind, template["version"], (doc["id"],), settings["office"]["name"]))
         faults.point("after_render")
         runtime.convert(docx, raw_pdf)
         faults.point("after_convert")
+        base = office.public_base_url(settings, runtime.settings.base_url)
         stamped, pages = stamp_pdf(raw_pdf.read_bytes(), number=doc["number"],
-                                   verify_url=f"{runtime.settings.base_url}/v/{doc['token']}")
+                                   verify_url=f"{base}/v/{doc['token']}",
+                                   first_page_number=layout.first_page_number(context))
         faults.point("after_stamp")
         doc = finish(db, doc, stamped, pages, runtime.settings.archive)
     except BaseException as exc:
@@ -132,3 +140,35 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
         docx.unlink(missing_ok=True)
         raw_pdf.unlink(missing_ok=True)
     return doc
+
+
+def render(runtime, template: dict, context: dict, docx, about: About) -> None:
+    """Fill the template (in the sandbox, within its time budget), with the office's logos
+    and its page layout."""
+    render_docx(templates.resolve(runtime.settings, template), context, docx, **logos(runtime),
+                about=about, limits=Limits(seconds=runtime.settings.render_seconds))
+    layout.apply(docx, context.get("layout") or {})
+
+
+def logos(runtime) -> dict:
+    """The letterhead's images, when uploaded: the lambang daerah (left) and the
+    office's own logo (right)."""
+    return {"logo": runtime.logo(), "unit_logo": runtime.unit_logo()}
+
+
+def _sample(runtime, db, case_id, kind, template, context, user, settings) -> dict:
+    scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
+    docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
+    try:
+        render(runtime, template, context, docx,
+               About(kind, template["version"], (), settings["office"]["name"]))
+        runtime.convert(docx, raw_pdf)
+        pdf, pages = sample_pdf(raw_pdf.read_bytes(), number=samples.NUMBER,
+                                first_page_number=layout.first_page_number(context))
+    finally:
+        docx.unlink(missing_ok=True)
+        raw_pdf.unlink(missing_ok=True)
+    made = samples.record(db, runtime.settings.archive, case_id=case_id, kind=kind, pdf=pdf,
+                          pages=pages, user=user)
+    return {**made, "status": "sample", "number": samples.NUMBER,
+            "missing": office.missing(settings)}

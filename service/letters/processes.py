@@ -50,10 +50,11 @@ def cut(pdf: bytes, numbers: list[str]) -> list[tuple[bytes, int, str]]:
 
 
 def stamp_each(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
-    """(PDF, number, verify URL, text or None) per letter → (stamped, pages, text)."""
-    return [(*stamp_pdf(pdf, number=number, verify_url=url),
+    """(PDF, number, verify URL, text or None[, stamp_pdf options]) per letter →
+    (stamped, pages, text)."""
+    return [(*stamp_pdf(pdf, number=number, verify_url=url, **(options[0] if options else {})),
              text if text is not None else extract_text(pdf))
-            for pdf, number, url, text in letters]
+            for pdf, number, url, text, *options in letters]
 
 
 def read_each(pdfs: list[bytes]) -> list[tuple[int, str]]:

@@ -9,8 +9,9 @@ What the service, not the template, does around a render:
 
 - **The context is plain data** (`sandbox.check_plain`): nothing in it has attributes
   a template could walk to reach the service's objects.
-- **The logo goes in after rendering.** `office_logo` is a plain marker text (or "" when
-  the office has no logo); each marker left in a rendered part is replaced here by the
+- **The logos go in after rendering.** `office_logo` (the lambang daerah, left of the
+  letterhead) and `unit_logo` (the office's own logo, right) are plain marker texts (or
+  "" when the office has no such picture); each marker left in a rendered part is replaced here by the
   picture, added to that part by python-docx. The template never holds an object of the
   document (docxtpl's InlineImage carried the live DocxTemplate: `office_logo.tpl.save()`).
 - **Nothing reaches outside** (service/letters/external.py): a template with an external
@@ -86,8 +87,7 @@ class About:
 
 @dataclass
 class _Run:
-    logo: Path | None
-    marker: str
+    pictures: dict  # marker -> picture file
     reached: list = field(default_factory=list)
 
 
@@ -99,17 +99,18 @@ class _Docx(DocxTemplate):
     def render_xml_part(self, src_xml, part, context, jinja_env=None):
         xml = super().render_xml_part(src_xml, part, context, jinja_env)
         self.run.reached += external.in_part(str(part.partname).lstrip("/"), xml)
-        if self.run.marker in xml:
-            xml = xml.replace(self.run.marker, self._picture(part))
+        for marker, picture in self.run.pictures.items():
+            if marker in xml:
+                xml = xml.replace(marker, self._picture(part, picture))
         return xml
 
-    def _picture(self, part) -> str:
+    def _picture(self, part, picture: Path) -> str:
         """The logo as a run of its own (the marker sits in a w:t: close it, add the
         picture's run, open a new w:t for what followed), or nothing where a picture
         cannot go (a footnote)."""
-        if self.run.logo is None or not hasattr(part, "new_pic_inline"):
+        if not hasattr(part, "new_pic_inline"):
             return ""
-        inline = part.new_pic_inline(str(self.run.logo), None, LOGO_HEIGHT).xml
+        inline = part.new_pic_inline(str(picture), None, LOGO_HEIGHT).xml
         return ('</w:t></w:r><w:r><w:drawing>%s</w:drawing></w:r><w:r>'
                 '<w:t xml:space="preserve">' % inline)
 
@@ -165,11 +166,13 @@ def _scale(context: dict) -> int:
 
 
 def render_docx(template: Path, context: dict, out: Path, *, logo: Path | None = None,
+                unit_logo: Path | None = None,
                 about: About | None = None, limits: Limits | None = None) -> None:
     """Fill `template` with `context` and save the result to `out`.
 
-    `office_logo` in the context is a marker replaced by `logo` after rendering (or ""
-    when there is none), so templates can always refer to it. Raises RenderError (422)
+    `office_logo` and `unit_logo` in the context are markers replaced by `logo` (the
+    lambang daerah) and `unit_logo` (the office's own logo) after rendering (or "" when
+    there is none), so templates can always refer to them. Raises RenderError (422)
     for anything the template does wrong, TypeError for a context that is not plain data.
     """
     about = about or About()
@@ -179,15 +182,16 @@ def render_docx(template: Path, context: dict, out: Path, *, logo: Path | None =
     if reached:
         raise _failed(about, "outside", "it refers to something outside the document",
                       f"{reached[0].code}: {reached[0].detail}")
-    marker = f"pulanglogo{secrets.token_hex(16)}"
-    context = dict(context, office_logo=marker if logo else "")
+    markers = {name: f"pulanglogo{secrets.token_hex(16)}" for name in ("office_logo", "unit_logo")}
+    given = {"office_logo": logo, "unit_logo": unit_logo}
+    context = dict(context, **{name: markers[name] if given[name] else "" for name in markers})
     try:
         doc = _Docx(str(template))
         doc.init_docx()
     except Exception as exc:  # not a Word file python-docx can open
         raise _failed(about, "unreadable", "it cannot be opened as a Word document",
                       type(exc).__name__) from None
-    doc.run = _Run(logo, marker)
+    doc.run = _Run({markers[name]: given[name] for name in markers if given[name]})
     failure = None
     try:
         with budget(limits):

@@ -1,18 +1,21 @@
 """Invented sample data for template previews and tests.
 
-Every person, number and official here is made up. The dictionaries have exactly the
-keys the Word templates may use (see docs/templates.md), so a template that renders
-with these renders with real data too.
+Every person, number and official here is made up. The contexts are built by the same
+functions as real letters (context.py), so they have exactly the keys the Word templates
+may use (docs/templates.md): a template that renders with these renders with real data
+too.
 """
 
+import copy
 import datetime as dt
 
-from ..records.kinds import AID_KINDS  # the seven aid kinds, in roster order, with labels
-from ..records.formats import nik_mask
+from ..records import office
+from ..records.kinds import AID_KINDS, AID_PHRASES, default_fund
+from .context import case_document_context, ceremony_document_context
 
 OFFICE = {
-    "name": "DINAS SOSIAL",
-    "parent": "PEMERINTAH KOTA JAMBI",
+    "name": "Dinas Sosial",
+    "region": "Pemerintah Kota Jambi",
     "address": "Jalan Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122",
     "city": "Jambi",
     "unit": "DINSOS",
@@ -22,138 +25,141 @@ OFFICE = {
 
 OFFICIALS = {
     "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-             "nip": "196805121994032004"},
+             "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
     "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
-                  "nip": "198507222010012015"},
-    "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial",
-                "nip": "199003152015031002"},
+                  "rank": "Penata Muda Tingkat I (III/b)", "nip": "198507222010012015"},
+    "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama",
+                "rank": "Penata Muda (III/a)", "nip": "199003152015031002"},
 }
 
 FACILITY = "Rumah Singgah Dinas Sosial Kota Jambi"
 CEREMONY_DATE = dt.date(2024, 7, 31)
+PLACE = "Aula Rumah Dinas Wali Kota Jambi"
+CASE_NUMBER = "400/013/DINSOS/2024"
+CEREMONY_NUMBER = "400/014/DINSOS/2024"
 
 
-def aid_item(kind: str, amount: int, source: str, description: str = "") -> dict:
-    return {"kind": kind, "label": AID_KINDS[kind], "amount": amount, "source": source,
-            "description": description}
+def settings(**changes) -> dict:
+    """The invented office's settings, as office.get_all gives them; `changes` replace
+    whole groups ("stamp_duty", "receipts", "layout" …)."""
+    found = copy.deepcopy(office.DEFAULTS)
+    found["office"].update(OFFICE)
+    found["officials"] = copy.deepcopy(OFFICIALS)
+    found.update(copy.deepcopy(changes))
+    return found
+
+
+def aid_item(kind: str, amount: int, source: str, description: str = "", fund: str = "") -> dict:
+    """An aid item as the records give it (label, in-sentence label, fund)."""
+    fund = fund or default_fund(kind, source)
+    return {"kind": kind, "label": AID_KINDS[kind], "label_lower": AID_PHRASES[kind],
+            "amount": amount, "fund": fund, "source": source, "description": description}
 
 
 def case(full_name, nik, birth_place, birth_date, origin_address, origin_region,
-         case_number, aid_items, notes="") -> dict:
-    """A case as the case documents see it."""
+         case_number, aid_items, notes="", destination="") -> dict:
+    """A case as the records give it, with its aid items under "aid_items"."""
     return {
-        "full_name": full_name,
-        "nik": nik,
-        "nik_masked": nik_mask(nik),
-        "birth_place": birth_place,
-        "birth_date": birth_date,
-        "origin_address": origin_address,
-        "origin_region": origin_region,
-        "facility": FACILITY,
-        "case_number": case_number,
-        "notes": notes,
-        "aid_items": aid_items,
-        "aid_total": sum(item["amount"] for item in aid_items),
+        "full_name": full_name, "nik": nik, "birth_place": birth_place,
+        "birth_date": birth_date, "origin_address": origin_address,
+        "origin_region": origin_region, "facility": FACILITY, "case_number": case_number,
+        "paper_notes": notes, "aid_items": aid_items, "destination": destination,
     }
 
 
 def _standard_aid(ticket: int) -> list[dict]:
     return [
-        aid_item("business_capital", 3_000_000, "APBD Kota Jambi TA 2024",
+        aid_item("business_capital", 3_000_000, "APBD Kota Jambi",
                  "Modal usaha warung kelontong"),
-        aid_item("ticket", ticket, "APBD Kota Jambi TA 2024", "Tiket bus ke daerah asal"),
-        aid_item("living_allowance", 2_250_000, "Kementerian Sosial RI",
-                 "Jatah hidup 3 bulan"),
+        aid_item("ticket", ticket, "APBD Kota Jambi", "Tiket bus ke daerah asal"),
+        aid_item("kemensos_transfer", 5_050_000, "Kementerian Sosial RI",
+                 "Bantuan usaha dan jatah hidup, ditransfer ke rekening penerima"),
     ]
+
+
+def people() -> list[dict]:
+    """The five invented women (as `case()` makes them), with their aid."""
+    return _cases()
 
 
 def _cases() -> list[dict]:
     return [
         case("Sulastri", "3510154506890003", "Banyuwangi", dt.date(1989, 6, 5),
              "Dusun Krajan RT 002 RW 001, Desa Kedungringin, Kecamatan Muncar",
-             "Banyuwangi, Jawa Timur", "JMB-2024-0013", _standard_aid(1_750_000)),
+             "Banyuwangi, Jawa Timur", "JMB-2024-0013", _standard_aid(1_750_000),
+             notes="Didampingi pekerja sosial sampai ke terminal keberangkatan."),
         case("Nur Hayati", "3578064811920002", "Surabaya", dt.date(1992, 11, 8),
              "Jalan Kedung Cowek Gang III No. 14, Kelurahan Tanah Kali Kedinding",
              "Surabaya, Jawa Timur", "JMB-2024-0014", _standard_aid(1_500_000)),
         case("Siti Aminah", "", "Indramayu", None,
              "Blok Karangsinom RT 005 RW 002, Desa Juntinyuat",
              "Indramayu, Jawa Barat", "JMB-2024-0015",
-             _standard_aid(1_500_000) + [aid_item("transport", 250_000,
-                                                  "APBD Kota Jambi TA 2024",
-                                                  "Transportasi lokal ke terminal")],
-             notes="Belum memiliki e-KTP; dokumen kependudukan diurus di daerah asal."),
+             _standard_aid(1_500_000) + [aid_item("transport", 250_000, "APBD Kota Jambi",
+                                                  "Transportasi lokal ke terminal")]),
         case("Maria Goreti Lawa", "5371025007950001", "Kupang", dt.date(1995, 7, 10),
              "RT 011 RW 004, Kelurahan Alak, Kecamatan Alak", "Kota Kupang, NTT",
              "JMB-2024-0016", _standard_aid(2_000_000)),
         case("Rina Marlina", "1571036302900004", "Jambi", dt.date(1990, 2, 23),
              "Lorong Pinang RT 018, Kelurahan Payo Selincah, Kecamatan Paal Merah",
              "Kota Jambi, Jambi", "JMB-2024-0017",
-             [aid_item("business_capital", 3_000_000, "APBD Kota Jambi TA 2024",
+             [aid_item("business_capital", 3_000_000, "APBD Kota Jambi",
                        "Modal usaha kue kering"),
-              aid_item("equipment", 850_000, "APBD Kota Jambi TA 2024",
+              aid_item("equipment", 850_000, "APBD Kota Jambi",
                        "Satu buah mixer dan satu buah blender")]),
     ]
 
 
-def sample_case_context() -> dict:
-    """Context of a case document (pledge, aid receipt, per-person release report)."""
-    context = _cases()[0]
-    context.update(
-        number="460/013/DINSOS/VII/2024",
-        date=CEREMONY_DATE,
-        office=dict(OFFICE),
-        office_logo="",
-        officials={role: dict(person) for role, person in OFFICIALS.items()},
-        release={"date": CEREMONY_DATE, "place": "Aula Rumah Dinas Wali Kota Jambi",
-                 "destination": "Banyuwangi, Jawa Timur"},
-    )
+def _images(context: dict) -> dict:
+    context.update(office_logo="", unit_logo="")
     return context
 
 
-def ceremony_context(cases: list[dict], **overrides) -> dict:
+def case_document(person: dict, kind: str = "pledge", *, number: str = CASE_NUMBER,
+                  office_settings: dict | None = None, **overrides) -> dict:
+    """A case document's context for `person` (as `case()` makes one)."""
+    context = case_document_context(
+        person, person["aid_items"], office_settings or settings(), kind=kind, number=number,
+        issued_on=CEREMONY_DATE,
+        release={"date": CEREMONY_DATE, "place": PLACE,
+                 "destination": person.get("destination") or person["origin_region"]})
+    context.update(overrides)
+    return _images(context)
+
+
+def sample_case_context(kind: str = "pledge") -> dict:
+    """Context of a case document (pledge, receipts, per-person release report)."""
+    return case_document(_cases()[0], kind)
+
+
+CEREMONY = {
+    "title": "Pelepasan dan Pemulangan Penerima Manfaat ke Daerah Asal",
+    "date": CEREMONY_DATE,
+    "place": PLACE,
+    "officials": [
+        {"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota Jambi",
+         "rank": "", "nip": ""},
+        {"name": "Hendra Wijaya, S.Sos., M.Si.",
+         "title": "Kepala Sentra Alyatama Jambi, Kementerian Sosial RI",
+         "rank": "Pembina (IV/a)", "nip": "197511202000031002"},
+        dict(OFFICIALS["head"]),
+        {"name": "Mulyadi, S.H.", "title": "Kepala Satuan Polisi Pamong Praja Kota Jambi",
+         "rank": "Pembina Tingkat I (IV/b)", "nip": "197209151998031004"},
+    ],
+}
+
+
+def ceremony_context(cases: list[dict], *, office_settings: dict | None = None,
+                     ceremony: dict | None = None, **overrides) -> dict:
     """Context of a ceremony document built from case dicts (as `case()` makes them):
     numbers the cases, adds `destination` (origin region unless given) and `aid_by_kind`,
     and sums the aid per kind. Tests use it to make rosters of any size."""
-    rows, totals = [], {kind: 0 for kind in AID_KINDS}
-    for no, person in enumerate(cases, start=1):
-        by_kind = {kind: 0 for kind in AID_KINDS}
-        for item in person["aid_items"]:
-            by_kind[item["kind"]] += item["amount"]
-            totals[item["kind"]] += item["amount"]
-        rows.append({**person, "no": no,
-                     "destination": person.get("destination") or person["origin_region"],
-                     "aid_by_kind": by_kind})
-    context = {
-        "ceremony": {
-            "title": "Pelepasan dan Pemulangan Penerima Manfaat Eks Lokalisasi Payo "
-                     "Sigadung ke Daerah Asal",
-            "date": CEREMONY_DATE,
-            "place": "Aula Rumah Dinas Wali Kota Jambi",
-            "officials": [
-                {"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota Jambi",
-                 "nip": "196703041993031005"},
-                {"name": "Hendra Wijaya, S.Sos., M.Si.",
-                 "title": "Kepala Sentra Alyatama Jambi, Kementerian Sosial RI",
-                 "nip": "197511202000031002"},
-                {"name": OFFICIALS["head"]["name"], "title": OFFICIALS["head"]["title"],
-                 "nip": OFFICIALS["head"]["nip"]},
-                {"name": "Mulyadi, S.H.", "title": "Kepala Satuan Polisi Pamong Praja Kota Jambi",
-                 "nip": "197209151998031004"},
-            ],
-        },
-        "cases": rows,
-        "aid_columns": [{"kind": kind, "label": label} for kind, label in AID_KINDS.items()
-                        if totals[kind]],
-        "totals_by_kind": totals,
-        "grand_total": sum(totals.values()),
-        "number": "460/014/DINSOS/VII/2024",
-        "date": CEREMONY_DATE,
-        "office": dict(OFFICE),
-        "office_logo": "",
-        "officials": {role: dict(person) for role, person in OFFICIALS.items()},
-    }
+    people = [(person, person["aid_items"], person.get("destination") or person["origin_region"])
+              for person in cases]
+    context = ceremony_document_context(people, ceremony or CEREMONY,
+                                        office_settings or settings(),
+                                        number=CEREMONY_NUMBER, issued_on=CEREMONY_DATE)
     context.update(overrides)
-    return context
+    return _images(context)
 
 
 def sample_ceremony_context() -> dict:

@@ -53,7 +53,7 @@ from ..errors import PulangError
 from . import pdf_meta
 from .pdf_update import Stream, Update, get_resolved
 
-__all__ = ["StampError", "stamp_pdf", "void_pdf", "page_count", "page_url"]
+__all__ = ["StampError", "stamp_pdf", "sample_pdf", "void_pdf", "page_count", "page_url"]
 
 
 class StampError(PulangError, ValueError):
@@ -92,6 +92,9 @@ CAPTION_SIZE = 5.0
 CAPTION_BASELINE = TEXT_BASELINE - 0.45 * cm  # under "Hal. i/n", beside the QR
 VOID_ALPHA = 0.28
 VOID_COLOR = (0.78, 0.05, 0.05)
+SAMPLE_LABEL = "CONTOH — BELUM BERLAKU"
+SAMPLE_ALPHA = 0.3
+SAMPLE_COLOR = (0.35, 0.35, 0.35)
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/liberation")
 _DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -133,7 +136,8 @@ def page_url(verify_url: str, page: int) -> str:
 
 
 def stamp_pdf(
-    pdf: bytes, *, number: str, verify_url: str, label: str = "Nomor"
+    pdf: bytes, *, number: str, verify_url: str, label: str = "Nomor",
+    first_page_number: bool = True,
 ) -> tuple[bytes, int]:
     """Stamp every page's bottom band: "<label>: <number>" at the left, "Hal. i/n" with the
     caption "Pindai untuk verifikasi" under it, and at the right the QR of
@@ -144,8 +148,11 @@ def stamp_pdf(
     StampError for an unreadable, encrypted or empty PDF, an empty number or label, or a
     verify URL that is not http(s) or too long for the QR (its modules would be smaller
     than QR_MIN_MODULE; about 130 characters at level L).
+    ``first_page_number=False`` leaves "Hal. 1/n" off the first page (the pedoman numbers
+    pages from the second; the office's layout setting decides).
     """
-    draw, qr = footer(number=number, verify_url=verify_url, label=label)
+    draw, qr = footer(number=number, verify_url=verify_url, label=label,
+                      first_page_number=first_page_number)
     return _overlay(
         pdf, draw,
         artifact=b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
@@ -153,8 +160,8 @@ def stamp_pdf(
     )
 
 
-def footer(*, number: str, verify_url: str, label: str = "Nomor"
-           ) -> tuple[DrawFn, Callable[[int], Stream]]:
+def footer(*, number: str, verify_url: str, label: str = "Nomor",
+           first_page_number: bool = True) -> tuple[DrawFn, Callable[[int], Stream]]:
     """What stamp_pdf draws: a function drawing one page's footer on a reportlab canvas
     (canvas, width, height, page, pages), and one giving page i's QR as the Form XObject
     (in module units) that the footer draws under the name _QR_NAME."""
@@ -182,13 +189,15 @@ def footer(*, number: str, verify_url: str, label: str = "Nomor"
         module = QR_SIZE / qr(i)[1]
         c.addLiteral(f"q {_f(module)} 0 0 {_f(module)} {_f(qr_x)} {_f(QR_BOTTOM)} cm {_QR_NAME} Do Q")
         c.setFillColorRGB(0, 0, 0)
-        # "Hal. i/n" right-aligned just left of the QR, the caption under it.
-        page_text = f"Hal. {i}/{n}"
+        # "Hal. i/n" right-aligned just left of the QR (not on page 1 when the office
+        # numbers pages from the second), the caption under it.
+        page_text = f"Hal. {i}/{n}" if i > 1 or first_page_number else ""
         right = qr_x - 0.5 * cm
         c.setFont(font, CAPTION_SIZE)
         c.drawRightString(right, CAPTION_BASELINE, CAPTION)
         c.setFont(font, TEXT_SIZE)
-        c.drawRightString(right, TEXT_BASELINE, page_text)
+        if page_text:
+            c.drawRightString(right, TEXT_BASELINE, page_text)
         # The number at the left; shrunk if it would run into "Hal. i/n" or the caption.
         used = max(pdfmetrics.stringWidth(page_text, font, TEXT_SIZE),
                    pdfmetrics.stringWidth(CAPTION, font, CAPTION_SIZE))
@@ -201,6 +210,54 @@ def footer(*, number: str, verify_url: str, label: str = "Nomor"
         c.drawString(SIDE, TEXT_BASELINE, text)
 
     return draw, lambda i: qr(i)[0]
+
+
+def sample_pdf(pdf: bytes, *, number: str = "CONTOH", first_page_number: bool = True) -> tuple[bytes, int]:
+    """A sample letter's stamp (the office's set-up is incomplete): "CONTOH — BELUM
+    BERLAKU" across every page, and in the band "Nomor: CONTOH" and "Hal. i/n", with no
+    QR code: a sample verifies nothing. Returns ``(pdf, page count)``."""
+    number = _one_line(number, "number")
+
+    def draw(c: rl_canvas.Canvas, w: float, h: float, i: int, n: int) -> None:
+        _diagonal(c, w, h, SAMPLE_LABEL, SAMPLE_COLOR, SAMPLE_ALPHA, fill=0.5)
+        font = _font("regular")
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont(font, TEXT_SIZE)
+        c.drawString(SIDE, TEXT_BASELINE, f"Nomor: {number}")
+        if i > 1 or first_page_number:
+            c.drawRightString(w - SIDE, TEXT_BASELINE, f"Hal. {i}/{n}")
+        c.setFont(_font("bold"), TEXT_SIZE)
+        c.drawCentredString(w / 2, CAPTION_BASELINE + 0.3 * cm, SAMPLE_LABEL)
+
+    return _overlay(pdf, draw, artifact=b"/Artifact <</Type /Pagination /Subtype /Watermark>> BDC")
+
+
+def _diagonal(c: rl_canvas.Canvas, w: float, h: float, label: str, color, alpha: float,
+              fill: float = 0.62) -> None:
+    """`label` large and semi-transparent along the page's diagonal, read as one word."""
+    font = _font("bold")
+    diag = math.hypot(w, h)
+    unit = max(pdfmetrics.stringWidth(label, font, 1.0), 1e-6)
+    size = min(fill * diag / unit, 0.2 * diag)
+    c.addLiteral("/Span <</ActualText ()>> BDC")
+    c.saveState()
+    c.setFillColorRGB(*color)
+    c.setFillAlpha(alpha)
+    c.translate(w / 2, h / 2)
+    c.rotate(math.degrees(math.atan2(h, w)))
+    c.setFont(font, size)
+    c.drawCentredString(0, -0.36 * size, label)
+    c.restoreState()
+    c.addLiteral("EMC")
+    flat = min(0.6 * w / unit, size)
+    c.saveState()  # the invisible render mode must not outlive this text
+    t = c.beginText()
+    t.setTextRenderMode(3)
+    t.setFont(font, flat)
+    t.setTextOrigin((w - unit * flat) / 2, h / 2 - 0.36 * flat)
+    t.textOut(label)
+    c.drawText(t)
+    c.restoreState()
 
 
 def void_pdf(pdf: bytes, *, reason_label: str = "BATAL") -> bytes:

@@ -12,14 +12,15 @@ import io
 
 from openpyxl import Workbook
 
-from ..clock import OFFICE_TZ
+from .. import clock
 from ..records.formats import ddmmyyyy, nik_mask
 from ..records.kinds import AID_KINDS, CASE_STATUS_LABELS, KIND_LABELS, STATUS_LABELS
 
 
 def office_zone():
-    """The office's time zone (Asia/Jakarta, Makassar or Jayapura)."""
-    return OFFICE_TZ
+    """The office's time zone (Asia/Jakarta, Makassar or Jayapura: the office's setting,
+    service/clock.py)."""
+    return clock.office_zone()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -23,6 +23,7 @@ from ..records import templates
 from ..records.kinds import DOCUMENT_KINDS
 from ..records.storage import sha256_bytes, sha256_file, write_atomic
 from .problems import Problem, Refused
+from . import wording
 from .template_check import check_docx, context_for, full_context_for
 
 
@@ -114,7 +115,8 @@ def _same_file(settings, db, kind: str, digest: str) -> dict | None:
 def upload(runtime, db, kind: str, data: bytes, user: dict | None) -> dict:
     """Check `data`, render both samples with it, and keep it as the kind's next
     (inactive) version; the same file again is the version it already is (the row has
-    `existing` set then). Raises Refused listing every problem; nothing is kept then."""
+    `existing` set then). The row returned carries `warnings` (stigmatising words: kept,
+    but said). Raises Refused listing every problem; nothing is kept then."""
     check_kind(kind)
     problems = check_docx(data, kind)
     if problems:
@@ -148,7 +150,7 @@ def upload(runtime, db, kind: str, data: bytes, user: dict | None) -> dict:
             "kind": kind, "version": version, "sha256": digest, "path": relative,
             "active": 0, "uploaded_by": user["id"] if user else None,
             "created_at": now_iso()}).last_pk
-    return dict(db["templates"].get(row_id), existing=False)
+    return dict(db["templates"].get(row_id), existing=False, warnings=wording.warnings(data))
 
 
 def activate(db, kind: str, version: int) -> dict:

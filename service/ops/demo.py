@@ -6,10 +6,27 @@ import datetime as dt
 import random
 
 from ..clock import office_today
+from ..db import write_transaction
 from ..records import office
 from ..records.cases import add_aid, create_case
 
-FACILITIES = ("Eks Lokalisasi Payo Sigadung", "Rumah Singgah Dinas Sosial Kota Jambi")
+# Institutions she stays in and leaves (never "Eks Lokalisasi …": her papers name the
+# institution, not her past).
+FACILITIES = ("UPTD Rumah Perlindungan Sosial Kota Jambi", "Rumah Singgah Dinas Sosial Kota Jambi")
+OFFICE = {
+    "name": "Dinas Sosial", "region": "Pemerintah Kota Jambi", "city": "Jambi",
+    "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122", "unit": "DINSOS",
+    "phone": "(0741) 000000", "email": "dinsos@jambikota.go.id",
+    "case_prefix": "JMB",
+    "officials": {
+        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
+                 "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
+        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
+                      "rank": "Penata Muda Tingkat I (III/b)", "nip": "198507222010012015"},
+        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama",
+                    "rank": "Penata Muda (III/a)", "nip": "199003152015031002"},
+    },
+}
 FIRST = ("Sulastri", "Nurhayati", "Siti Aminah", "Sri Wahyuni", "Dewi Lestari", "Yuliana",
          "Rina", "Ratna Sari", "Endang", "Wartini", "Suryani", "Marlina", "Lilis", "Eka Putri",
          "Ani Susanti", "Maria Goreti", "Fransiska", "Ni Made Ayu", "Kartika", "Yanti",
@@ -62,12 +79,11 @@ def load(db, user: dict | None, *, count: int = 80) -> list[int]:
     """Add the demo office's settings, cases and aid; return the new case ids."""
     if db["cases"].count:
         raise ValueError("the archive already holds cases; the demo goes into an empty archive")
-    office.put(db, "office", {**office.DEFAULTS["office"], "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122"})
-    office.put(db, "officials", {
-        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi", "nip": "196805121994032004"},
-        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran", "nip": "198507222010012015"},
-        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama", "nip": "199003152015031002"},
-    })
+    current = office.get_all(db)
+    settings, problems = office.check(OFFICE, current)
+    assert not problems, problems  # the demo office is complete and valid
+    with write_transaction(db):
+        office.save(db, settings, current)
     ids = []
     for person, rng in people(count):
         case, _warnings = create_case(db, {**person, "allow_duplicate": True}, user)
@@ -83,10 +99,11 @@ def _past_ceremony(db, case_ids: list[int], user) -> None:
     """The release of 12 women last July, as the Jambi reports describe one."""
     from ..ceremonies import records
     records.create(db, {
-        "title": "Pelepasan Penerima Manfaat Eks Lokalisasi Payo Sigadung Tahap I",
+        "title": "Pelepasan dan Pemulangan Penerima Manfaat ke Daerah Asal Tahap I",
         "date": dt.date(office_today().year - 1, 7, 31).isoformat(),
         "place": "Aula Rumah Dinas Wali Kota Jambi",
         "officials": [{"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-                       "nip": "196805121994032004"},
-                      {"name": "Mulyadi, S.H.", "title": "Kepala Satpol PP Kota Jambi", "nip": ""}],
+                       "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
+                      {"name": "Mulyadi, S.H.", "title": "Kepala Satuan Polisi Pamong Praja Kota Jambi",
+                       "rank": "Pembina Tingkat I (IV/b)", "nip": "197209151998031004"}],
         "case_ids": case_ids}, user)

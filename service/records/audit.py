@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 
 from .. import keys
-from ..clock import OFFICE_TZ, now_iso
+from ..clock import now_iso, office_zone
 from ..db import write_transaction
 
 GENESIS = "0" * 64
@@ -141,7 +141,7 @@ def _utc_bound(day: dt.date, *, end: bool) -> str:
     """The office's calendar day as a UTC instant (entries are stored in UTC)."""
     if end:
         day += dt.timedelta(days=1)
-    moment = dt.datetime.combine(day, dt.time(), OFFICE_TZ).astimezone(dt.timezone.utc)
+    moment = dt.datetime.combine(day, dt.time(), office_zone()).astimezone(dt.timezone.utc)
     return moment.isoformat(timespec="microseconds")
 
 

@@ -9,11 +9,12 @@ from ..errors import Conflict, InvalidInput, NotFound
 from . import indexing, numbering, office
 from . import validate as v
 from .formats import nik_mask
-from .kinds import AID_KINDS
+from .kinds import AID_KINDS, AID_PHRASES, FUNDS, default_fund
 from .nik import check_nik
 
 CASE_FIELDS = ("full_name", "nik", "birth_place", "birth_date", "origin_address",
-               "origin_region", "facility", "notes")
+               "origin_region", "facility", "notes", "release_date", "release_place",
+               "paper_notes")
 
 _CHECKS = {
     "full_name": lambda x: v.text(x, max_len=200, required=True),
@@ -22,7 +23,13 @@ _CHECKS = {
     "origin_address": lambda x: v.text(x, max_len=500, multiline=True),
     "origin_region": lambda x: v.text(x, max_len=100),
     "facility": lambda x: v.text(x, max_len=200, required=True),
+    # Internal notes never print; paper_notes is the text meant for her papers (the
+    # "Keterangan" of her release report).
     "notes": lambda x: v.text(x, max_len=5000, multiline=True),
+    "paper_notes": lambda x: v.text(x, max_len=1000, multiline=True),
+    # Her release, when it happens outside a ceremony (a ceremony records its own).
+    "release_date": lambda x: v.date(x, earliest=dt.date(2000, 1, 1)),
+    "release_place": lambda x: v.text(x, max_len=300),
     "nik": lambda x: v.text(x, max_len=40),
     "allow_duplicate": v.flag,
 }
@@ -44,8 +51,9 @@ def _clean_case(data: dict, *, partial: bool, current: dict | None = None) -> tu
         warnings += check.warnings
     if problems:
         raise InvalidInput("the case has invalid fields", fields=problems)
-    if isinstance(clean.get("birth_date"), dt.date):
-        clean["birth_date"] = clean["birth_date"].isoformat()
+    for name in ("birth_date", "release_date"):
+        if isinstance(clean.get(name), dt.date):
+            clean[name] = clean[name].isoformat()
     return clean, warnings
 
 
@@ -103,6 +111,7 @@ def insert_case(db, clean: dict, user: dict | None) -> int:
     row = {k: clean.get(k, "") for k in CASE_FIELDS if k != "facility"}
     row.update(
         nik=clean.get("nik"), birth_date=clean.get("birth_date"),
+        release_date=clean.get("release_date"),
         facility_id=facility_id(db, clean["facility"]),
         case_number=numbering.case_number(prefix, year, seq),
         created_by=user["id"] if user else None, created_at=now, updated_at=now)
@@ -146,11 +155,31 @@ def get_case(db, case_id) -> dict:
     return rows[0]
 
 
+def recorded_release(db, case: dict) -> dict | None:
+    """Her release as recorded: {date, place, destination} from the case's own fields,
+    else from the ceremony she belongs to; None when neither says when and where."""
+    if case.get("release_date") and case.get("release_place"):
+        return {"date": case["release_date"], "place": case["release_place"], "destination": ""}
+    row = db.execute(
+        "SELECT ceremonies.date, ceremonies.place, ceremony_cases.destination FROM ceremony_cases "
+        "JOIN ceremonies ON ceremonies.id = ceremony_cases.ceremony_id WHERE ceremony_cases.case_id = ?",
+        [case["id"]]).fetchone()
+    if row:
+        return {"date": row[0], "place": row[1], "destination": row[2]}
+    return None
+
+
 def aid_items(db, case_id: int) -> list[dict]:
     items = list(db["aid_items"].rows_where("case_id = ?", [case_id], order_by="id"))
     for item in items:
-        item["label"] = AID_KINDS.get(item["kind"], item["kind"])
+        _labels(item)
     return items
+
+
+def _labels(item: dict) -> dict:
+    item["label"] = AID_KINDS.get(item["kind"], item["kind"])
+    item["label_lower"] = AID_PHRASES.get(item["kind"], item["label"].lower())
+    return item
 
 
 def _aid_checks(ceiling: int) -> dict:
@@ -158,7 +187,10 @@ def _aid_checks(ceiling: int) -> dict:
         "kind": lambda x: v.choice(x, tuple(AID_KINDS)),
         "amount": lambda x: v.whole_number(x, minimum=1, maximum=ceiling),
         "source": lambda x: v.text(x, max_len=200),
-        "description": lambda x: v.text(x, max_len=500),
+        # What a receipt's "Keterangan" cell holds: longer, two rows of a list could no
+        # longer share a page with the signatures (docs/templates.md, layout rules).
+        "description": lambda x: v.text(x, max_len=200),
+        "fund": lambda x: v.choice(x, tuple(FUNDS)),
     }
 
 
@@ -168,6 +200,10 @@ def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> di
     for name in ("kind", "amount"):
         if name not in data:
             problems.setdefault(name, "is required")
+    if "kind" in clean and "fund" not in problems:
+        clean.setdefault("fund", default_fund(clean["kind"], clean.get("source", "")))
+        if clean["kind"] == "kemensos_transfer" and clean["fund"] != "apbn":
+            problems["fund"] = "Kemensos money is central government money: apbn"
     if problems:
         raise InvalidInput("the aid item has invalid fields", fields=problems)
     clean.setdefault("source", "")
@@ -175,9 +211,7 @@ def add_aid(db, case_id: int, data: dict, user: dict | None, ceiling: int) -> di
     item_id = db["aid_items"].insert(dict(
         clean, case_id=case_id, created_by=user["id"] if user else None,
         created_at=now_iso())).last_pk
-    item = db["aid_items"].get(item_id)
-    item["label"] = AID_KINDS[item["kind"]]
-    return item
+    return _labels(db["aid_items"].get(item_id))
 
 
 def get_aid(db, case_id: int, aid_id: int) -> dict:
@@ -186,9 +220,7 @@ def get_aid(db, case_id: int, aid_id: int) -> dict:
     rows = list(db["aid_items"].rows_where("id = ? AND case_id = ?", [aid_id, case_id]))
     if not rows:
         raise NotFound("no such aid item on this case")
-    item = rows[0]
-    item["label"] = AID_KINDS.get(item["kind"], item["kind"])
-    return item
+    return _labels(rows[0])
 
 
 def update_aid(db, case_id: int, aid_id: int, data: dict, ceiling: int) -> tuple[dict, dict]:
@@ -200,6 +232,11 @@ def update_aid(db, case_id: int, aid_id: int, data: dict, ceiling: int) -> tuple
     unknown = set(data) - set(_aid_checks(ceiling))
     if unknown:
         problems["fields"] = f"unknown fields: {', '.join(sorted(unknown))}"
+    if "fund" not in problems and dict(before, **clean)["kind"] == "kemensos_transfer":
+        if clean.get("kind") == "kemensos_transfer" and "fund" not in clean:
+            clean["fund"] = "apbn"
+        if dict(before, **clean)["fund"] != "apbn":
+            problems["fund"] = "Kemensos money is central government money: apbn"
     if problems:
         raise InvalidInput("the aid item has invalid fields", fields=problems)
     if clean:

@@ -36,6 +36,27 @@ def tanggal_hari(value) -> str:
     return format_date(d, "EEEE, d MMMM y", locale="id") if d else EMPTY
 
 
+def hari(value) -> str:
+    """Rabu"""
+    d = as_date(value)
+    return format_date(d, "EEEE", locale="id") if d else EMPTY
+
+
+def bulan(value) -> str:
+    """Desember"""
+    d = as_date(value)
+    return format_date(d, "MMMM", locale="id") if d else EMPTY
+
+
+def tanggal_kata(value) -> str:
+    """The date as a berita acara writes it: "tanggal dua bulan Desember tahun dua ribu
+    dua puluh enam"."""
+    d = as_date(value)
+    if not d:
+        return EMPTY
+    return f"tanggal {terbilang(d.day)} bulan {bulan(d)} tahun {terbilang(d.year)}"
+
+
 def rupiah(amount) -> str:
     """Rp1.500.000: no space, dots for thousands, no decimals (as letters write it)."""
     if amount is None or amount == "":
@@ -43,6 +64,12 @@ def rupiah(amount) -> str:
     n = int(amount)
     sign = "-" if n < 0 else ""
     return f"{sign}Rp{abs(n):,}".replace(",", ".")
+
+
+def rupiah_lengkap(amount) -> str:
+    """Rp7.551.000,00: a kuitansi writes the sen."""
+    text = rupiah(amount)
+    return text if text == EMPTY else text + ",00"
 
 
 def _below_thousand(n: int) -> list[str]:
@@ -98,6 +125,23 @@ def terbilang(amount) -> str:
         if _SCALES[scale]:
             words.append(_SCALES[scale])
     return " ".join(words)
+
+
+def nip(value) -> str:
+    """A NIP in its usual groups: 19680512 199403 2 004 (birth date, appointment, sex,
+    serial); anything else as it is."""
+    text = "".join(str(value or "").split())
+    if len(text) == 18 and text.isdigit():
+        return f"{text[:8]} {text[8:14]} {text[14]} {text[15:]}"
+    return str(value or "")
+
+
+def daftar(items) -> str:
+    """A list in a sentence with the serial comma (PUEBI): "a", "a dan b", "a, b, dan c"."""
+    items = [str(i) for i in items if str(i)]
+    if len(items) <= 2:
+        return " dan ".join(items)
+    return ", ".join(items[:-1]) + ", dan " + items[-1]
 
 
 def romawi(n) -> str:
@@ -159,7 +203,13 @@ def ddmmyyyy(value) -> str:
 FILTERS = {
     "tanggal": tanggal,
     "tanggal_hari": tanggal_hari,
+    "tanggal_kata": tanggal_kata,
+    "hari": hari,
+    "bulan": bulan,
     "rupiah": rupiah,
+    "rupiah_lengkap": rupiah_lengkap,
+    "nip": nip,
+    "daftar": daftar,
     "terbilang": terbilang,
     "romawi": romawi,
     "nik_mask": nik_mask,

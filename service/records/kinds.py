@@ -9,13 +9,19 @@ def N_(label: str) -> str:
     return label
 
 
-CASE_KINDS = ("pledge", "aid_receipt", "release_report")      # one woman's letters
+# One woman's letters. Her aid is receipted by whoever paid it: the office's treasurer
+# (APBD) against a kuitansi, `aid_receipt`; money paid into her account by another budget
+# (Kemensos, APBN) on a receipt of its own, `transfer_receipt`, when the office keeps
+# them apart (service/records/office.py "receipts"). A kind each, so every rule keyed by
+# (case, kind) (supersede, reuse, print items, search) keeps the sources apart too.
+CASE_KINDS = ("pledge", "aid_receipt", "transfer_receipt", "release_report")
 CEREMONY_KINDS = ("aid_roster", "ceremony_report")           # a ceremony's, listing many
 DOCUMENT_KINDS = CASE_KINDS + CEREMONY_KINDS                 # in print order
 
 KIND_LABELS = {
     "pledge": N_("Surat Pernyataan"),
-    "aid_receipt": N_("Tanda Terima Bantuan"),
+    "aid_receipt": N_("Kuitansi Bantuan"),
+    "transfer_receipt": N_("Tanda Terima Bantuan melalui Rekening"),
     "release_report": N_("Berita Acara Pelepasan"),
     "aid_roster": N_("Daftar Penerima Bantuan"),
     "ceremony_report": N_("Berita Acara Pelepasan (Upacara)"),
@@ -31,6 +37,34 @@ AID_KINDS = {
     "equipment": N_("Peralatan usaha"),
     "other": N_("Bantuan lainnya"),
 }
+
+# In a sentence ("…bantuan yang saya terima (modal usaha Rp3.000.000, bantuan Kemensos
+# …)"): lower case except what is a name (Kemensos keeps its capitals).
+AID_PHRASES = {
+    "business_capital": "modal usaha",
+    "ticket": "tiket pulang",
+    "living_allowance": "jatah hidup",
+    "transport": "transportasi lokal",
+    "kemensos_transfer": "bantuan Kemensos",
+    "equipment": "peralatan usaha",
+    "other": "bantuan lainnya",
+}
+
+# Whose money an aid item is (aid_items.fund): it decides the receipt it goes on.
+FUNDS = {
+    "apbd": N_("APBD, dibayar Bendahara Pengeluaran"),
+    "apbn": N_("APBN (Kemensos), melalui rekening penerima"),
+}
+DEFAULT_FUND = {"kemensos_transfer": "apbn"}  # any other kind: "apbd" unless its source says so
+CENTRAL_SOURCES = ("kemensos", "kementerian sosial", "apbn")
+
+
+def default_fund(kind: str, source: str = "") -> str:
+    """The fund of an aid item recorded without one: Kemensos transfers, and anything
+    whose source names central government money, are APBN; the rest the office's APBD."""
+    if kind in DEFAULT_FUND:
+        return DEFAULT_FUND[kind]
+    return "apbn" if any(word in (source or "").lower() for word in CENTRAL_SOURCES) else "apbd"
 
 # Listed: what exists as a file and is shown, downloaded and verified; the database's
 # `listed_documents` view (service/db.py) holds these rows, and queries read it. The other

@@ -21,12 +21,14 @@ import datetime as dt
 from ..clock import now_iso, office_today
 from ..db import forget_old_pages, write_transaction
 from ..errors import Conflict
-from . import indexing, signed_copies
+from . import indexing, samples, signed_copies
 from .cases import get_case
 from .kinds import LISTS_ANONYMISED
 from .storage import relative_path
 
-KEPT_KINDS = ("aid_receipt",)  # kept for audit (BPK, Inspektorat) when a case is anonymised
+# Kept for audit (BPK, Inspektorat) when a case is anonymised: receipts of public money,
+# the kuitansi (APBD) and the transfer receipt (APBN).
+KEPT_KINDS = ("aid_receipt", "transfer_receipt")
 RESULT_REMOVED = "anonymisation"  # print_jobs.result_removed
 RESULT_REMOVED_NOTE = "hasil dihapus karena anonimisasi"
 
@@ -95,7 +97,8 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
         jobs = _remove_print_results(db, case_id, now)
         db["cases"].update(case_id, {
             "full_name": masked_name(case["full_name"]), "nik": None, "birth_place": "",
-            "birth_date": None, "origin_address": "", "notes": "", "status": "anonymised",
+            "birth_date": None, "origin_address": "", "notes": "", "paper_notes": "",
+            "status": "anonymised",
             "anonymised_at": now, "updated_at": now})
         listing = [row[0] for row in db.execute(
             "SELECT documents.id FROM document_cases JOIN listed_documents AS documents "
@@ -104,6 +107,7 @@ def anonymise_case(db, archive, case_id: int, *, years: int) -> dict:
         indexing.queue(db, cases=[case_id], documents=[d["id"] for d in docs] + listing, wait=True)
     for rel in forget:
         (archive / rel).unlink(missing_ok=True)
+    samples.remove_for_case(db, archive, case_id)  # sample letters print her name too
     forget_old_pages(db)
     return {"case_id": case_id, "case_number": case["case_number"], "status": "anonymised",
             "destroyed": len(destroyed), "kept_for_audit": len(docs) - len(destroyed),

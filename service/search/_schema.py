@@ -16,7 +16,7 @@ from datetime import date, datetime
 from whoosh.analysis import IDAnalyzer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
-from ..clock import OFFICE_TZ
+from ..clock import office_zone
 from . import _analysis as an
 from ._model import IndexEntry
 
@@ -68,7 +68,7 @@ def local_naive(value: datetime | date | None) -> datetime | None:
             return datetime(value.year, value.month, value.day)
         raise TypeError("created_at must be a datetime or None")
     if value.tzinfo is not None:
-        value = value.astimezone(OFFICE_TZ).replace(tzinfo=None)
+        value = value.astimezone(office_zone()).replace(tzinfo=None)
     return value
 
 

@@ -27,6 +27,7 @@ def init_app(app) -> None:
         i18n,
         imports,
         office_settings,
+        register,
         retention,
         scans,
         search,
@@ -53,7 +54,8 @@ def init_app(app) -> None:
     i18n.init_app(app)
     csrf.init_app(app)
     for module in (auth, cases, documents, search, admin, office_settings, audit_log,
-                   templates_admin, exports, imports, retention, ceremonies, scans):
+                   templates_admin, exports, imports, retention, ceremonies, scans,
+                   register):
         app.register_blueprint(module.bp)
     app.context_processor(_layout)
 
@@ -66,5 +68,7 @@ def _layout() -> dict:
     from ..records.office import get_all
     if not current_user or not current_user.is_authenticated:
         return {}
+    from .office_settings import setup_state
     office = get_all(get_db())["office"]
-    return {"office_name": f'{office["name"]} · {office["parent"]}'}
+    return {"office_name": " · ".join(part for part in (office["name"], office["region"]) if part),
+            "office_setup": setup_state()}

@@ -244,6 +244,13 @@ def generate(case_id):
             raise
         flash(_("Surat belum dapat dibuat: %(why)s. Coba lagi sebentar lagi.", why=reason(exc.message)), "error")
         return redirect(url_for("cases.view", case_id=case_id, _anchor="surat"))
+    if doc["status"] == "sample":
+        # The office's set-up is incomplete: a sample, shown at once; it is no letter.
+        log("sample.create", target_type="sample", target_id=doc["id"],
+            detail={"case_id": case_id, "kind": kind})
+        flash(_("Contoh %(kind)s dibuat. Surat ini belum berlaku dan tidak bernomor sampai "
+                "pengaturan kantor lengkap.", kind=KIND_LABELS[kind]), "warning")
+        return redirect(url_for("documents.sample", sample_id=doc["id"]))
     log("document.create", target_type="document", target_id=doc["id"],
         detail={"case_id": case_id, "kind": kind, "number": doc["number"]})
     flash(_("%(kind)s nomor %(number)s dibuat.", kind=KIND_LABELS[kind], number=doc["number"]), "success")

@@ -13,7 +13,7 @@ from ..ceremonies import printjobs, records
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
-from ..http.support import get_db, log, runtime
+from ..http.support import get_db, log, public_base_url, runtime
 from ..http.views import ceremony_view, job_view
 from ..clock import office_today
 from ..records import office
@@ -185,7 +185,7 @@ def print_papers(ceremony_id):
             data["replace"] = "none"
         else:
             data["replace"] = [int(x) for x in form.getlist("replace") if x.isdigit()]
-        job = printjobs.create(db, ceremony_id, data, current_user.row, rt.settings.base_url)
+        job = printjobs.create(db, ceremony_id, data, current_user.row, public_base_url())
     except (InvalidInput, Conflict) as exc:
         return view(ceremony_id, problems=refusal(db, exc), status=exc.status)
     queue_for(rt).start(db, job["id"])

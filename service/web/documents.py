@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from ..auth.users import usernames
 from ..errors import Conflict, InvalidInput
-from ..http.responses import letter_pdf, pdf_bytes
+from ..http.responses import letter_pdf, pdf_bytes, sample_letter
 from ..http.support import get_db, log
 from ..records import documents as records
-from ..records import signed_copies
+from ..records import samples, signed_copies
 from ..records.cases import get_case
 from .auth import requires
 from .forms import VoidForm
@@ -57,6 +57,15 @@ def download(doc_id):
     doc = records.get_document(get_db(), doc_id)
     log("document.download", target_type="document", target_id=doc_id, detail={"as": "attachment"})
     return letter_pdf(doc, "attachment")
+
+
+@bp.get("/samples/<int:sample_id>.pdf")
+@requires("document.read")
+def sample(sample_id):
+    """A sample letter made while the office's set-up is incomplete (no number, no QR)."""
+    found = samples.get(get_db(), sample_id)
+    log("sample.download", target_type="sample", target_id=sample_id)
+    return sample_letter(found)
 
 
 @bp.post("/documents/<int:doc_id>/void")

@@ -15,7 +15,7 @@ from flask_babel import Babel, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..clock import OFFICE_TZ
+from ..clock import office_time
 from ..http import reasons as reasons_table
 from ..records import formats, kinds
 
@@ -46,7 +46,7 @@ def waktu(value) -> str:
     """A stored UTC timestamp as the office's local date and time: 31 Juli 2024 14.05."""
     if not value:
         return formats.EMPTY
-    moment = dt.datetime.fromisoformat(str(value)).astimezone(OFFICE_TZ)
+    moment = office_time(value)
     pattern = "d MMMM y, HH.mm" if _lang() == "id" else "d MMMM y, HH:mm"
     return format_datetime(moment, pattern, locale=_lang())
 

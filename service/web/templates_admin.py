@@ -68,6 +68,8 @@ def upload():
         detail={"version": row["version"], "sha256": row["sha256"]})
     flash(_("Templat diterima sebagai versi %(version)s. Bandingkan pratinjaunya, lalu aktifkan.",
             version=row["version"]), "success")
+    for warning in row.get("warnings", []):
+        flash(describe(warning) + f" ({warning.where})", "warning")
     return redirect(url_for("templates_admin.version", kind=kind, version=row["version"]))
 
 
