@@ -37,9 +37,10 @@ LONG_DESCRIPTION = 200
 LONG_SOURCE = 200
 
 HEAD_NIP = "NIP. 19680512 199403 2 004"
-# What only a signature block prints: the officials' NIPs, the woman's signing lines.
+# What only a signature block prints: the officials' NIPs (the office's and the
+# ceremony's), the woman's signing lines.
 SIGNATURE_MARKS = (HEAD_NIP, "NIP. 19850722 201001 2 015", "NIP. 19900315 201503 1 002",
-                   "Yang menerima,", "Yang membuat pernyataan,", "Penerima Manfaat,",
+                   "Yang menerima,", "Yang membuat pernyataan,",
                    "NIP. 19751120 200003 1 002", "NIP. 19720915 199803 1 004")
 
 
