@@ -7,7 +7,6 @@ Also here: the Jinja filters for Indonesian formats, and the translation of the 
 the record layer gives (in English, as the API returns them) into what a clerk reads.
 """
 
-import datetime as dt
 import re
 
 from babel.dates import format_date, format_datetime

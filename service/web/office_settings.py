@@ -20,7 +20,6 @@ from flask_wtf import FlaskForm
 from PIL import Image, UnidentifiedImageError
 from wtforms import BooleanField, SelectField, StringField
 
-from ..clock import TIME_ZONES
 from ..db import write_transaction
 from ..http.support import get_db, log, runtime
 from ..records import office, samples
