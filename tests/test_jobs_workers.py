@@ -22,6 +22,7 @@ from service.config import Settings
 from service.runtime import Runtime
 from tests.helpers import (
     PULANG,
+    complete_office,
     free_port,
     job_consumer,
     office_archive,
@@ -137,8 +138,17 @@ def quiet_app(settings):
     rt = Runtime(settings)
     app = create_app({"archive": settings.archive, "base_url": settings.base_url,
                       "TESTING": True}, runtime=rt)
+    _complete_office(settings)
     yield app
     rt.close()
+
+
+def _complete_office(settings) -> None:
+    db = database.connect(settings.db_path)
+    try:
+        complete_office(db)
+    finally:
+        db.close()
 
 
 def _headers(settings) -> dict:
@@ -233,6 +243,7 @@ def _archive_with_ceremony(root: Path, pool, count: int, **settings_extra):
     rt = Runtime(settings, pool=pool) if pool else Runtime(settings)
     app = create_app({"archive": settings.archive, "base_url": settings.base_url,
                       "TESTING": True}, runtime=rt)
+    _complete_office(settings)
     client, headers = app.test_client(), _headers(settings)
     cases = make_cases(client, headers, count)
     ceremony = make_ceremony(client, headers, cases)

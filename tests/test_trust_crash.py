@@ -21,6 +21,7 @@ from service.letters.pipeline import generate_case_document
 from service.records.storage import sha256_file
 from service.runtime import Runtime
 from service.search import SearchIndex
+from tests.helpers import complete_office
 
 POINTS = ["after_render", "after_convert", "after_stamp", "after_write",
           "before_commit", "after_commit", "before_index"]
@@ -54,6 +55,7 @@ def base_archive(tmp_path_factory, converter_pool):
                      runtime=runtime)
     client = app.test_client()
     db = database.connect(settings.db_path)
+    complete_office(db)
     from service.auth.users import create_token, create_user
     create_user(db, "ani", "supervisor", "kata sandi yang panjang")
     headers = {"Authorization": f"Bearer {create_token(db, 'ani')}"}
