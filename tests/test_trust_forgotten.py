@@ -31,7 +31,7 @@ SECRETS = (NAME, "Mirnawati", "Kusumadewi", "MIRNAWATI", "KUSUMADEWI", NIK, NIK[
 OTHERS = ("Sulastri Ningsih", "Wartini Lestari")
 PARAMS = ("case_id", "doc_id", "job_id", "ceremony_id", "user_id", "token_id", "report_id",
           "kind", "version", "what", "fmt", "token", "filename", "sha256", "scan_id", "page_id", "page",
-          "aid_id", "rid")
+          "aid_id", "rid", "sample_id", "year", "which")
 
 
 def _leaks(text: str) -> list[str]:
@@ -184,6 +184,9 @@ def _ids(db, app) -> dict[str, list]:
         "version": sorted(set(one("SELECT version FROM templates"))),
         "what": list(exports.LISTS), "fmt": list(exports.FORMATS),
         "token": one("SELECT token FROM documents"), "filename": ["pulang.css"],
+        "sample_id": one("SELECT id FROM sample_letters") or [1],
+        "which": ["logo", "unit_logo"],  # the office's pictures (a default of the rule)
+        "year": sorted({int(r[:4]) for r in one("SELECT created_at FROM documents")}),
         "sha256": one("SELECT sha256 FROM documents WHERE sha256 IS NOT NULL UNION "
                       "SELECT sha256 FROM templates UNION SELECT sha256 FROM print_jobs "
                       "WHERE sha256 IS NOT NULL"),

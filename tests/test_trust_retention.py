@@ -22,7 +22,8 @@ def her_case(client, make_user, runtime):
     case = client.post("/api/v1/cases", headers=staff, json={
         "full_name": NAME, "nik": NIK, "birth_place": "Jambi", "birth_date": "1990-07-01",
         "origin_address": "Jl. Melati 7", "origin_region": "Kediri", "facility": "Km 12",
-        "notes": "dijemput Satpol PP"}).json
+        "notes": "dijemput Satpol PP", "release_date": "2026-11-30",
+        "release_place": "Aula Dinas Sosial"}).json  # a release report needs her release
     assert client.post(f"/api/v1/cases/{case['id']}/aid", headers=staff,
                        json={"kind": "business_capital", "amount": 3_000_000}).status_code == 201
     docs = {}

@@ -1,7 +1,7 @@
 """The register of outgoing letters as a page and an export (number, date, kind, subject,
 status; no name), for the office's buku agenda surat keluar."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from ..clock import office_today
 from ..http.responses import export_file
@@ -30,9 +30,11 @@ def index():
                            formats=FORMATS)
 
 
-@bp.get("/<int:year>.<any(csv, xlsx):fmt>")
+@bp.get("/<int:year>.<fmt>")
 @requires("document.read")
 def export(year, fmt):
+    if fmt not in FORMATS:
+        abort(404)
     header, body = register.table(get_db(), year)
     body = [[neutralise(cell) for cell in row] for row in body]
     data = to_csv(header, body) if fmt == "csv" else to_xlsx(header, body)
