@@ -120,9 +120,12 @@ def assert_consistent(archive):
 
 
 def _seqs(db):
+    """Every number taken, by register: one office-wide sequence, or one per kind."""
+    from service.records import numbering, office
+    register = office.get_all(db).get("number_register", "per_kind")
     out = {}
-    for row in db.query("SELECT kind, seq FROM documents ORDER BY kind, seq"):
-        out.setdefault(row["kind"], []).append(row["seq"])
+    for row in db.query("SELECT kind, seq FROM documents ORDER BY seq"):
+        out.setdefault(numbering.counter_name(register, row["kind"]), []).append(row["seq"])
     return out
 
 
