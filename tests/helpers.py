@@ -336,3 +336,14 @@ def complete_office(db, **changes) -> dict:
         assert not problems, problems
         office.save(db, new, current)
     return new
+
+
+def numbers_taken(db) -> dict[str, list[int]]:
+    """Every letter number taken, by register (service/records/numbering.py): one
+    office-wide sequence (the default), or one per kind; each list sorted."""
+    from service.records import numbering, office
+    register = office.get_all(db).get("number_register", "per_kind")
+    out: dict[str, list[int]] = {}
+    for row in db.query("SELECT kind, seq FROM documents ORDER BY seq"):
+        out.setdefault(numbering.counter_name(register, row["kind"]), []).append(row["seq"])
+    return out

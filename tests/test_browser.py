@@ -134,13 +134,13 @@ def test_a_clerk_records_a_case_prints_its_letters_and_finds_it(server, browser)
     # A pledge and a receipt.
     page.locator(".generate-row", has_text="Surat Pernyataan").get_by_role("button").click()
     expect(page.locator(".flash-success")).to_contain_text("Surat Pernyataan nomor", timeout=90_000)
-    page.locator(".generate-row", has_text="Tanda Terima Bantuan").get_by_role("button").click()
-    expect(page.locator(".flash-success")).to_contain_text("Tanda Terima Bantuan nomor", timeout=90_000)
+    page.locator(".generate-row", has_text="Kuitansi Bantuan").get_by_role("button").click()
+    expect(page.locator(".flash-success")).to_contain_text("Kuitansi Bantuan nomor", timeout=90_000)
     expect(page.locator(".timeline-item")).to_have_count(2)
     _shot(page, "case")
 
     # The preview of the receipt's first page.
-    page.locator(".timeline-item", has_text="Tanda Terima Bantuan").get_by_role("link", name="Pratinjau").click()
+    page.locator(".timeline-item", has_text="Kuitansi Bantuan").get_by_role("link", name="Pratinjau").click()
     image = page.locator("figure.preview img")
     expect(image).to_be_visible()
     expect(image).to_have_js_property("naturalWidth", 900)  # the PNG really loaded

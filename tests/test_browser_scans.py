@@ -121,9 +121,9 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
     page.get_by_role("button", name="Cari").click()
     assert stack["torn_name"] not in page.url
     results = page.locator(".tray-candidates li")
-    expect(results.first).to_contain_text("Tanda Terima Bantuan")  # her own letters first
+    expect(results.first).to_contain_text("Kuitansi Bantuan")  # her own letters first
     _checked(page, "scan-page-candidates", problems)
-    results.filter(has_text=stack["torn_name"]).filter(has_text="Tanda Terima").get_by_role(
+    results.filter(has_text=stack["torn_name"]).filter(has_text="Kuitansi Bantuan").get_by_role(
         "button", name="Pasangkan").click()
     expect(page.locator(".flash")).to_contain_text("salinan bertanda tangan halaman 1")
     # The blank page: discarded.
@@ -132,7 +132,7 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
     expect(page.locator(".empty")).to_have_text("Tidak ada halaman yang perlu diperiksa.")
 
     page.goto(f"{base}/ceremonies/{stack['ceremony']}")
-    expect(page.locator("[data-kind=aid_receipt]")).to_contain_text("Tanda Terima Bantuan: 3/3 kembali")
+    expect(page.locator("[data-kind=aid_receipt]")).to_contain_text("Kuitansi Bantuan: 3/3 kembali")
     expect(page.locator("[data-kind=aid_roster]")).to_contain_text("1/1 kembali")
     expect(page.get_by_role("link", name="Unduh berkas pertanggungjawaban (PDF)")).to_have_count(0)
     _checked(page, "ceremony-returns", problems)

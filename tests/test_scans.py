@@ -518,7 +518,7 @@ def test_the_evidence_pack(client, staff, immediate, db, settings, make_user):
     total = 3 * (3_000_000 + 1_500_000 + 1_001_000)
     assert f"Rp{total:,}".replace(",", ".") in flat
     assert "enam belas juta lima ratus tiga ribu rupiah" in flat
-    assert "Tanda Terima Bantuan: 2/3 kembali ditandatangani" in flat
+    assert "Kuitansi dan tanda terima: 2/3 kembali ditandatangani" in flat
 
     # The missing receipt: the generated copy, marked on every one of its pages.
     start = outline[names[missing_case]]

@@ -68,7 +68,7 @@ def test_a_good_upload_is_previewed_activated_used_and_the_old_one_kept(client, 
     assert response.status_code == 201, response.json
     assert response.json | {"sha256": None, "created_at": None} == {
         "kind": "pledge", "version": 2, "active": False, "problems": [], "builtin": False,
-        "existing": False,
+        "existing": False, "warnings": [],
         "sha256": None, "created_at": None}
     preview = client.get("/api/v1/templates/pledge/2/preview.pdf", headers=admin)
     assert preview.status_code == 200 and preview.data.startswith(b"%PDF")

@@ -21,7 +21,7 @@ from service.letters.pipeline import generate_case_document
 from service.records.storage import sha256_file
 from service.runtime import Runtime
 from service.search import SearchIndex
-from tests.helpers import complete_office
+from tests.helpers import complete_office, numbers_taken
 
 POINTS = ["after_render", "after_convert", "after_stamp", "after_write",
           "before_commit", "after_commit", "before_index"]
@@ -121,12 +121,7 @@ def assert_consistent(archive):
 
 def _seqs(db):
     """Every number taken, by register: one office-wide sequence, or one per kind."""
-    from service.records import numbering, office
-    register = office.get_all(db).get("number_register", "per_kind")
-    out = {}
-    for row in db.query("SELECT kind, seq FROM documents ORDER BY seq"):
-        out.setdefault(numbering.counter_name(register, row["kind"]), []).append(row["seq"])
-    return out
+    return numbers_taken(db)
 
 
 @pytest.mark.slow

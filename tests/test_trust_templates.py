@@ -179,9 +179,9 @@ def test_what_a_template_may_do_with_plain_data(tmp_path):
     with zipfile.ZipFile(out) as docx:
         text = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode())
     assert "A SULASTRI sulastri 2024 VII" in text
-    assert "B 1.Modal usaha, 2.Tiket pulang, 3.Jatah hidup" in text
-    assert "C Jambi" in text and "D Rp7.000.000" in text
-    assert "E 0-1-2 tujuh juta" in text and "F 3510… Dra." in text
+    assert "B 1.Modal usaha, 2.Tiket pulang, 3.Bantuan Kemensos" in text
+    assert "C Jambi" in text and "D Rp9.800.000" in text
+    assert "E 0-1-2 sembilan juta delapan ratus ribu" in text and "F 3510… Dra." in text
 
 
 # --- item 2: bounded work, on a real server --------------------------------------------------

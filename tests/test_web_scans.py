@@ -106,7 +106,7 @@ def test_the_ceremony_page_counts_what_came_back(sign_in, immediate, db, make_us
     post(clerk, "/scans", {"file": [(io.BytesIO(as_pdf(back)), "x.pdf")]}, content_type="multipart/form-data")
     page = text(clerk.get(f"/ceremonies/{ceremony['id']}"))
     flat = " ".join(re.sub(r"<[^>]+>", " ", page).split())
-    assert f"Tanda Terima Bantuan: 2/3 kembali ; belum: {cases[missing]}" in flat
+    assert f"Kuitansi Bantuan: 2/3 kembali ; belum: {cases[missing]}" in flat
     assert "Unduh berkas pertanggungjawaban" not in page  # staff: not the treasurer's permission
     supervisor = sign_in("supervisor")
     page = text(supervisor.get(f"/ceremonies/{ceremony['id']}"))

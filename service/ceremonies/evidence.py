@@ -30,7 +30,7 @@ from ..clock import now_iso
 from ..letters.stamp import void_pdf
 from ..records import signed_copies
 from ..records.formats import rupiah, tanggal_hari, terbilang
-from ..records.kinds import KIND_LABELS
+from ..records.kinds import KIND_LABELS, RECEIPT_KINDS
 from ..records.office import get_all as office_settings
 from ..scans.copies import join
 from . import records
@@ -56,13 +56,13 @@ def build(settings, db, ceremony_id: int) -> Pack:
     rosters = [d for d in docs if d["kind"] == "aid_roster"]
     receipts: dict[int, list[dict]] = {}
     for d in docs:
-        if d["kind"] == "aid_receipt" and d["for_case"] is not None:
+        if d["kind"] in RECEIPT_KINDS and d["for_case"] is not None:
             receipts.setdefault(d["for_case"], []).append(d)
     for person in people:  # receipts made outside the ceremony's print jobs count too
         if person["id"] not in receipts:
             receipts[person["id"]] = list(db.query(
-                "SELECT * FROM listed_documents WHERE case_id = ? AND kind = 'aid_receipt' "
-                "AND status = 'valid' ORDER BY id", [person["id"]]))
+                "SELECT * FROM listed_documents WHERE case_id = ? AND kind IN (?, ?) "
+                "AND status = 'valid' ORDER BY id", [person["id"], *RECEIPT_KINDS]))
     states = signed_copies.statuses(db, rosters + [r for rs in receipts.values() for r in rs])
     pack = Pack(b"", 0)
 
@@ -83,7 +83,7 @@ def build(settings, db, ceremony_id: int) -> Pack:
             mark = merger.mark(person["full_name"], starts[0][1])
             for r, s in starts:
                 signed = "ditandatangani" if states[r["id"]]["signed"] else "belum kembali"
-                merger.mark(f"{KIND_LABELS['aid_receipt']} {r['number']} ({signed})", s, mark)
+                merger.mark(f"{KIND_LABELS[r['kind']]} {r['number']} ({signed})", s, mark)
         merger.mark("Daftar berkas (manifest)", merger.add(_manifest(ceremony, pack)))
         pack.pages = merger.pages
         pack.pdf = merger.write()
@@ -135,7 +135,7 @@ def _sha256(path) -> str:
 def _cover(db, ceremony, people, rosters, receipts, states) -> bytes:
     office = office_settings(db)["office"]
     sheet = _Sheet(f"Berkas pertanggungjawaban pelepasan #{ceremony['id']}")
-    sheet.line(f"{office['parent']} · {office['name']}", size=9)
+    sheet.line(f"{office['region']} · {office['name']}", size=9)
     sheet.y -= 0.3 * cm
     sheet.line("BERKAS PERTANGGUNGJAWABAN BANTUAN", size=15, bold=True, gap=0.8 * cm)
     sheet.line(ceremony["title"], size=11, bold=True, gap=0.6 * cm)
@@ -165,7 +165,8 @@ def _cover(db, ceremony, people, rosters, receipts, states) -> bytes:
     sheet.line("KELENGKAPAN", size=11, bold=True, gap=0.7 * cm)
     all_receipts = [r for rs in receipts.values() for r in rs]
     back = sum(1 for r in all_receipts if states[r["id"]]["signed"])
-    sheet.line(f"{KIND_LABELS['aid_receipt']}: {back}/{len(all_receipts)} kembali ditandatangani")
+    # Both kinds of receipt: the kuitansi (APBD) and the transfer receipt (APBN).
+    sheet.line(f"Kuitansi dan tanda terima: {back}/{len(all_receipts)} kembali ditandatangani")
     for roster in rosters:
         sheet.line(f"{KIND_LABELS['aid_roster']} {roster['number']}: "
                    f"{'kembali ditandatangani' if states[roster['id']]['signed'] else 'belum kembali'}")

@@ -22,9 +22,8 @@ from ..errors import InvalidInput
 from ..records import office as office_settings
 from ..records.cases import aid_items, recorded_release
 from ..records.formats import as_date, daftar, nik_mask, rupiah
-from ..records.kinds import AID_KINDS
+from ..records.kinds import AID_KINDS, RECEIPT_KINDS
 
-RECEIPT_KINDS = ("aid_receipt", "transfer_receipt")
 
 # What a sample letter prints where the office's set-up is still empty: it shows the
 # admin what is missing, and no reader could take it for a real name.

@@ -86,11 +86,13 @@ def _cases() -> list[dict]:
     return [
         case("Sulastri", "3510154506890003", "Banyuwangi", dt.date(1989, 6, 5),
              "Dusun Krajan RT 002 RW 001, Desa Kedungringin, Kecamatan Muncar",
-             "Banyuwangi, Jawa Timur", "JMB-2024-0013", _standard_aid(1_750_000),
-             notes="Didampingi pekerja sosial sampai ke terminal keberangkatan."),
+             "Banyuwangi, Jawa Timur", "JMB-2024-0013", _standard_aid(1_750_000)),
+        # The first woman's papers are the sparse sample (no notes); the full sample
+        # (upload check) fills every optional value.
         case("Nur Hayati", "3578064811920002", "Surabaya", dt.date(1992, 11, 8),
              "Jalan Kedung Cowek Gang III No. 14, Kelurahan Tanah Kali Kedinding",
-             "Surabaya, Jawa Timur", "JMB-2024-0014", _standard_aid(1_500_000)),
+             "Surabaya, Jawa Timur", "JMB-2024-0014", _standard_aid(1_500_000),
+             notes="Didampingi pekerja sosial sampai ke terminal keberangkatan."),
         case("Siti Aminah", "", "Indramayu", None,
              "Blok Karangsinom RT 005 RW 002, Desa Juntinyuat",
              "Indramayu, Jawa Barat", "JMB-2024-0015",
@@ -187,16 +189,14 @@ def _full_case() -> dict:
                 "Banyuwangi, Jawa Timur", "JMB-2024-0099", _every_aid(), notes=_FULL_NOTES)
 
 
-def full_case_context() -> dict:
+def full_case_context(kind: str = "pledge") -> dict:
     """sample_case_context with every optional value filled and every aid kind."""
-    context = sample_case_context()
-    context.update(_full_case())
-    return context
+    return case_document(_full_case(), kind)
 
 
 def full_ceremony_context() -> dict:
     """sample_ceremony_context with every aid kind given and every woman's notes filled."""
-    people = [dict(person, notes=person["notes"] or _FULL_NOTES) for person in _cases()]
+    people = [dict(person, paper_notes=person["paper_notes"] or _FULL_NOTES) for person in _cases()]
     return ceremony_context(people + [_full_case()])
 
 

@@ -47,7 +47,7 @@ MAX_SYNTAX_ERRORS = 10
 
 def context_for(kind: str) -> dict:
     """What a document of `kind` is rendered with (sample values, real names)."""
-    context = sample_case_context() if kind in CASE_KINDS else sample_ceremony_context()
+    context = sample_case_context(kind) if kind in CASE_KINDS else sample_ceremony_context()
     context.setdefault("office_logo", "")
     return context
 
@@ -55,7 +55,7 @@ def context_for(kind: str) -> dict:
 def full_context_for(kind: str) -> dict:
     """The full sample of `kind` (every optional value, every aid kind, notes); the
     renderer sets office_logo."""
-    return full_case_context() if kind in CASE_KINDS else full_ceremony_context()
+    return full_case_context(kind) if kind in CASE_KINDS else full_ceremony_context()
 
 
 def check_docx(data: bytes, kind: str) -> list[Problem]:

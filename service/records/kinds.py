@@ -17,6 +17,9 @@ def N_(label: str) -> str:
 CASE_KINDS = ("pledge", "aid_receipt", "transfer_receipt", "release_report")
 CEREMONY_KINDS = ("aid_roster", "ceremony_report")           # a ceremony's, listing many
 DOCUMENT_KINDS = CASE_KINDS + CEREMONY_KINDS                 # in print order
+# A woman's receipts: the kuitansi (APBD money) and the transfer receipt (APBN money paid
+# into her account). Anything listing her receipts (evidence pack, audit) takes both.
+RECEIPT_KINDS = ("aid_receipt", "transfer_receipt")
 
 KIND_LABELS = {
     "pledge": N_("Surat Pernyataan"),
