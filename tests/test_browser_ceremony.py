@@ -98,9 +98,9 @@ def test_a_reprint_reuses_numbers_and_asks_before_replacing_a_changed_letter(cer
     expect(page.locator("h1")).to_have_text("Periksa sebelum mencetak")
     rows = page.locator("#replace-list tbody tr")
     expect(rows).to_have_count(4)  # her receipt and release report, the roster, the report
-    expect(page.locator("#replace-list")).to_contain_text("Tanda Terima Bantuan · Sulastri")
-    expect(rows.filter(has_text="Tanda Terima Bantuan · Sulastri")).to_contain_text("bantuan")
-    receipt = rows.filter(has_text="Tanda Terima Bantuan · Sulastri").get_by_role("checkbox")
+    expect(page.locator("#replace-list")).to_contain_text("Kuitansi Bantuan · Sulastri")
+    expect(rows.filter(has_text="Kuitansi Bantuan · Sulastri")).to_contain_text("bantuan")
+    receipt = rows.filter(has_text="Kuitansi Bantuan · Sulastri").get_by_role("checkbox")
     expect(receipt).to_be_checked()
     receipt.uncheck()  # keep her signed receipt; make the others again
     page.get_by_role("button", name="Cetak", exact=True).click()

@@ -195,20 +195,20 @@ def test_undo_and_confirm_on_the_case_page(office, page):
     base, db = office["base"], office["db"]
     case_id = office["ids"]["Rina Marlina"]
     page.goto(base + f"/cases/{case_id}")
-    page.locator(".generate-row", has_text="Tanda Terima Bantuan").get_by_role("button").click()
-    expect(page.locator(".flash-success")).to_contain_text("Tanda Terima Bantuan nomor", timeout=90_000)
+    page.locator(".generate-row", has_text="Kuitansi Bantuan").get_by_role("button").click()
+    expect(page.locator(".flash-success")).to_contain_text("Kuitansi Bantuan nomor", timeout=90_000)
     page.get_by_role("link", name="Ubah Tiket pulang Rp1.500.000").click()
     page.get_by_label("Jumlah (Rp)").fill("1.750.000")
     page.get_by_role("button", name="Simpan perubahan").click()
-    expect(page.locator(".flash-warning")).to_contain_text("Surat yang kini memuat data lama: Tanda Terima Bantuan")
-    receipt = page.locator(".timeline-item", has_text="Tanda Terima Bantuan").first
+    expect(page.locator(".flash-warning")).to_contain_text("Surat yang kini memuat data lama: Kuitansi Bantuan")
+    receipt = page.locator(".timeline-item", has_text="Kuitansi Bantuan").first
     expect(receipt).to_contain_text("data berubah")
     expect(receipt).to_contain_text("bantuan")
     receipt.get_by_role("button", name="Buat ulang dengan data baru").click()
-    expect(page.locator(".flash-success")).to_contain_text("Tanda Terima Bantuan nomor", timeout=90_000)
+    expect(page.locator(".flash-success")).to_contain_text("Kuitansi Bantuan nomor", timeout=90_000)
     expect(page.locator(".badge-stale")).to_have_count(0)
     # Void: the reason and a tick.
-    page.locator(".timeline-item", has_text="Tanda Terima Bantuan").first.get_by_role("link", name="Pratinjau").click()
+    page.locator(".timeline-item", has_text="Kuitansi Bantuan").first.get_by_role("link", name="Pratinjau").click()
     page.get_by_label("Alasan pembatalan").fill("salah ketik jumlah")
     page.get_by_role("button", name="Batalkan surat ini").click()
     expect(page.locator("#confirm-error")).to_have_text("Centang untuk memastikan pembatalan.")

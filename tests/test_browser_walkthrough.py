@@ -144,8 +144,8 @@ def test_a_new_office_first_day(fresh, browser):
     # Her letters.
     page.locator(".generate-row", has_text="Surat Pernyataan").get_by_role("button").click()
     expect(page.locator(".flash-success")).to_contain_text("Surat Pernyataan nomor", timeout=90_000)
-    page.locator(".generate-row", has_text="Tanda Terima Bantuan").get_by_role("button").click()
-    expect(page.locator(".flash-success")).to_contain_text("Tanda Terima Bantuan nomor", timeout=90_000)
+    page.locator(".generate-row", has_text="Kuitansi Bantuan").get_by_role("button").click()
+    expect(page.locator(".flash-success")).to_contain_text("Kuitansi Bantuan nomor", timeout=90_000)
     walk.shot("letters")
     pledge = db.execute("SELECT number FROM documents WHERE kind = 'pledge'").fetchone()[0]
 
