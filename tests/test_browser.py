@@ -14,9 +14,8 @@ import pytest
 
 from service.auth.users import create_user
 from service.letters.pipeline import generate_case_document
-from service.records import office
 from service.records.cases import add_aid, create_case
-from tests.helpers import SCREENSHOTS, pdftotext, served
+from tests.helpers import SCREENSHOTS, complete_office, pdftotext, served
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -37,15 +36,8 @@ FACILITY = "Rumah Singgah Dinas Sosial Kota Jambi"
 
 
 def _seed(runtime, db):
-    office.put(db, "office", {"parent": "PEMERINTAH KOTA JAMBI", "name": "DINAS SOSIAL",
-                              "address": "Jalan Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122",
-                              "city": "Jambi", "unit": "DINSOS"})
-    office.put(db, "officials", {
-        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-                 "nip": "196805121994032004"},
-        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
-                      "nip": "198507222010012015"},
-        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial", "nip": "199003152015031002"}})
+    complete_office(db, name="DINAS SOSIAL", region="PEMERINTAH KOTA JAMBI",
+                    address="Jalan Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122")
     admin = create_user(db, "ani", "admin", PASSWORD)
     create_user(db, "budi", "staff", PASSWORD)
     create_user(db, "inspektorat", "auditor", PASSWORD)
@@ -162,7 +154,7 @@ def test_a_clerk_records_a_case_prints_its_letters_and_finds_it(server, browser)
     with page.expect_download() as download_info:
         page.locator(".timeline-item", has_text="Surat Pernyataan").get_by_role("link", name="Unduh PDF").click()
     download = download_info.value
-    assert re.fullmatch(r"surat-pernyataan-460-\d{3}-dinsos-[ivx]+-\d{4}\.pdf", download.suggested_filename), \
+    assert re.fullmatch(r"surat-pernyataan-400-\d{3}-dinsos-\d{4}\.pdf", download.suggested_filename), \
         download.suggested_filename
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"%PDF")

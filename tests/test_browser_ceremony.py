@@ -42,9 +42,9 @@ def test_a_ceremony_prints_in_one_click(ceremony_server, browser):
     page.get_by_label("Judul").fill("Pelepasan Penerima Manfaat Tahap II")
     page.get_by_label("Tanggal").fill("31/07/2024")
     page.get_by_label("Tempat").fill("Aula Dinas Sosial Kota Jambi")
-    page.get_by_label("Nama 1").fill("Dra. Hj. Rosmawati, M.Si.")
-    page.get_by_label("Jabatan 1").fill("Kepala Dinas")
-    page.get_by_label("NIP 1").fill("19680512 199403 2 004")
+    page.get_by_label("Nama 1", exact=True).fill("Dra. Hj. Rosmawati, M.Si.")
+    page.get_by_label("Jabatan 1", exact=True).fill("Kepala Dinas")
+    page.get_by_label("NIP 1", exact=True).fill("19680512 199403 2 004")
     for name in PEOPLE:
         page.get_by_label(name).check()
     page.get_by_role("button", name="Simpan pelepasan").click()

@@ -7,7 +7,7 @@ import pytest
 
 from service.auth.users import create_user
 from service.records.cases import add_aid, create_case
-from tests.helpers import served, signed_in_page
+from tests.helpers import complete_office, served, signed_in_page
 from tests.test_browser import NEIGHBOURS, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -265,11 +265,8 @@ def test_a_ceremony_of_seventy(office, page):
     others in rows, past prints at the top, copies in boxes that look like boxes, and one
     action that marks them released (shown and filterable in the case list)."""
     from service.clock import office_today
-    from service.records import office as office_settings
     db, base = office["db"], office["base"]
-    office_settings.put(db, "officials", {
-        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-                 "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"}})
+    complete_office(db)  # the head with pangkat and NIP (tests/helpers.TEST_OFFICE)
     admin = dict(zip([d[0] for d in db.execute("SELECT * FROM users").description],
                      db.execute("SELECT * FROM users WHERE username = 'ani'").fetchone()))
     regions = ["Kediri, Jawa Timur", "Surabaya, Jawa Timur", "Kota Kupang, NTT", "Kota Jambi, Jambi"]

@@ -59,7 +59,7 @@ def test_an_admin_fixes_uploads_previews_and_activates_a_template(server, browse
     expect(page.locator("#is-active")).to_be_visible()
 
     page.goto(base + "/admin/templates/variables")
-    expect(page.locator("body")).to_contain_text("Rp7.000.000")
+    expect(page.locator("body")).to_contain_text("Rp9.800.000")
     page.context.close()
 
     doc = generate_case_document(server["runtime"], db, server["case"]["id"], "pledge", server["admin"])

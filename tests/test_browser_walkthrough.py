@@ -86,12 +86,16 @@ def _set_up_office(walk, base):
                          ("Alamat", "Jalan Jenderal Sudirman No. 1, Kota Jambi 36122"),
                          ("Kota (tempat penandatanganan)", "Jambi"), ("Kode unit (dalam nomor surat)", "DINSOS")]:
         page.get_by_label(label, exact=True).fill(value)
-    officials = [("Kepala dinas", "Dra. Hj. Rosmawati, M.Si.", "Kepala Dinas Sosial Kota Jambi", "196805121994032004"),
-                 ("Bendahara", "Yuliana Sari, S.E.", "Bendahara Pengeluaran", "198507222010012015"),
-                 ("Saksi / pekerja sosial", "Ahmad Fauzi, S.Sos.", "Pekerja Sosial", "199003152015031002")]
-    for who, name, title, nip in officials:
-        page.get_by_label(f"Nama {who}", exact=True).fill(name)
+    officials = [("Kepala dinas (Pengguna Anggaran)", "Dra. Hj. Rosmawati, M.Si.", "Kepala Dinas Sosial Kota Jambi",
+                  "Pembina Utama Muda (IV/c)", "196805121994032004"),
+                 ("Bendahara pengeluaran", "Yuliana Sari, S.E.", "Bendahara Pengeluaran",
+                  "Penata Muda Tingkat I (III/b)", "198507222010012015"),
+                 ("Saksi / pekerja sosial", "Ahmad Fauzi, S.Sos.", "Pekerja Sosial", "Penata Muda (III/a)",
+                  "199003152015031002")]
+    for who, name, title, rank, nip in officials:
+        page.get_by_label(f"Nama dan gelar {who}", exact=True).fill(name)
         page.get_by_label(f"Jabatan {who}", exact=True).fill(title)
+        page.get_by_label(f"Pangkat/golongan {who}", exact=True).fill(rank)
         page.get_by_label(f"NIP {who}", exact=True).fill(nip)
     walk.shot("set-up")
     page.get_by_role("button", name="Simpan pengaturan").click()

@@ -63,7 +63,8 @@ def her_letters(served):
     base, token = served["base"], served["token"]
     status, _, body = call(base, "POST", "/api/v1/cases", token, {
         "full_name": NAME, "nik": NIK, "birth_place": "Jambi", "birth_date": "1990-07-01",
-        "origin_address": "Jl. Melati 7", "origin_region": "Kediri", "facility": "Payo Sigadung"})
+        "origin_address": "Jl. Melati 7", "origin_region": "Kediri", "facility": "Payo Sigadung",
+        "release_date": "2026-11-30", "release_place": "Aula Dinas Sosial"})  # for the report
     assert status == 201, body
     case = json.loads(body)
     assert call(base, "POST", f"/api/v1/cases/{case['id']}/aid", token,
