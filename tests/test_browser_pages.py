@@ -119,6 +119,9 @@ STATES = [
     ("admin-user", _go("/admin/users/2")),
     ("admin-settings", _go("/admin/settings")),
     ("audit", _go("/admin/audit")),
+    ("register", _go("/register")),
+    ("scans", _go("/scans")),
+    ("scan-tray", _go("/scans/tray")),
 ]
 
 
