@@ -651,6 +651,8 @@ def build_aid_receipt() -> Document:
     t = signature_rows(doc, rows=2)
     signature(t.rows[0].cells[1], [place_and_date(), "Yang menerima,", ""],
               name="{{ full_name }}", meterai="meterai")
+    for cell in t.rows[1].cells:
+        spacer(cell, 14)  # the payer's blocks apart from the recipient's
     signature(t.rows[1].cells[0], ["Setuju dibayar,", "Pengguna Anggaran,"], "officials.head")
     signature(t.rows[1].cells[1], ["Lunas dibayar,", "{{ officials.treasurer.title }},"],
               "officials.treasurer")
@@ -747,7 +749,7 @@ def build_aid_roster() -> Document:
 
     size = Pt(9)
     unit = width / 9  # 3 tag columns of the loop + Jumlah + Tanda Tangan, and the 4 before
-    fixed = [Cm(0.8), Cm(4.0), Cm(3.3)]
+    fixed = [Cm(0.8), Cm(3.5), Cm(3.2)]  # No, Nama, NIK (a masked NIK on one line)
     widths = fixed + [4 * unit - sum(fixed)] + [unit] * 5
     loop_start = "{%tc for col in aid_columns %}"
     loop_end = "{%tc endfor %}"
@@ -865,9 +867,11 @@ def build_ceremony_report() -> Document:
         row_options(row, height=Cm(1.3))
         cells_text(row, ["{{ person.no }}.", b("{{ person.name }}")], middle=False)
         para(row.cells[1], "{{ person.title }}")
-        tag_paragraph(row.cells[1], "{%p if person.rank or person.nip %}")
-        para(row.cells[1], "{{ person.rank }}{% if person.rank and person.nip %}, {% endif %}"
-                           "{% if person.nip %}NIP. {{ person.nip|nip }}{% endif %}")
+        tag_paragraph(row.cells[1], "{%p if person.rank %}")
+        para(row.cells[1], "{{ person.rank }}")
+        tag_paragraph(row.cells[1], "{%p endif %}")
+        tag_paragraph(row.cells[1], "{%p if person.nip %}")
+        para(row.cells[1], "NIP. {{ person.nip|nip }}")
         tag_paragraph(row.cells[1], "{%p endif %}")
         staggered_signature(row.cells[2], "person.no", dots=20)
 
