@@ -60,6 +60,11 @@ class Runtime:
     def db(self):
         return database.connect(self.settings.db_path)
 
+    def admit(self) -> None:
+        """Raise QueueFull (429) if the converters' queue is full (pool.py's admit)."""
+        if self.pool is not None:
+            self.pool.admit()
+
     def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False) -> None:
         if self.pool is not None:
             self.pool.convert(docx, pdf, bookmarks=bookmarks)

@@ -113,7 +113,7 @@ def test_a_crashed_soffice_is_replaced_and_the_letter_made(api, fault_pool):
 
 
 @pytest.mark.slow
-def test_a_full_queue_answers_429_with_retry_after(api, fault_pool, monkeypatch):
+def test_a_full_queue_answers_429_with_retry_after(api, fault_pool, monkeypatch, db):
     client, headers, case_id = api
     _wait_alive(fault_pool)
     # The worker holds the first letter until SIGCONT, however slow the machine: no timeout.
@@ -131,8 +131,12 @@ def test_a_full_queue_answers_429_with_retry_after(api, fault_pool, monkeypatch)
     waiter = threading.Thread(target=letter, args=("waiter",))
     waiter.start()
     wait_for(lambda: fault_pool.stats()["waiting"] == 1, what="the second letter to wait")
+    numbers_before = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     refused = _letter(client, headers, case_id)
     assert refused.status_code == 429
+    # Refused before a number was taken: nothing in the register, not even a failed row.
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == numbers_before
+    assert db.execute("SELECT count(*) FROM documents WHERE status = 'failed'").fetchone()[0] == 0
     assert fault_pool.stats()["waiting"] == 1  # the refused request did not wait
     assert refused.json["error"]["code"] == "queue_full" and int(refused.headers["Retry-After"]) >= 1
     os.kill(stopped, signal.SIGCONT)

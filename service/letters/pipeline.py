@@ -116,6 +116,7 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
                                issued_on=issued_on, sample=sample)
     if sample:
         return _sample(runtime, db, case_id, kind, template, context, user, settings)
+    runtime.admit()  # a full converter queue refuses before a number is taken
     doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
                   user=user, issued_on=issued_on, facts=facts.dumps(facts.of(context, kind)))
     context["number"] = doc["number"]

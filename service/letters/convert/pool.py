@@ -351,12 +351,22 @@ class ConverterPool:
 
     # -- workers in and out ------------------------------------------------------------
 
+    def admit(self) -> None:
+        """Raise QueueFull now if a conversion asked for now would be refused: a letter
+        checks before it takes its number, so a refusal (429) costs no number in the
+        register. (Another request may still fill the queue between the two; rarely.)"""
+        with self._cond:
+            self._refuse_if_full()
+
+    def _refuse_if_full(self) -> None:
+        if not self._idle and self._waiting >= self.max_waiting:
+            retry = math.ceil(self._seconds * (self._waiting + self.size) / self.size)
+            raise QueueFull(f"{self._waiting} conversions already wait for a converter",
+                            retry_after=max(1, retry))
+
     def _acquire(self) -> _Worker:
         with self._cond:
-            if not self._idle and self._waiting >= self.max_waiting:
-                retry = math.ceil(self._seconds * (self._waiting + self.size) / self.size)
-                raise QueueFull(f"{self._waiting} conversions already wait for a converter",
-                                retry_after=max(1, retry))
+            self._refuse_if_full()
             self._waiting += 1
             try:
                 while not self._idle:
