@@ -56,6 +56,7 @@ from service.letters.convert import ConverterPool, convert_cli  # noqa: E402
 from service.letters.render import render_docx  # noqa: E402
 from service.records.office import get_all  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
+from service.ops import demo  # noqa: E402
 
 KINDS = ["pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report"]
 FIRST = ("Siti Nur Sri Dewi Rina Maria Yuliana Ratna Endang Fitri Agustina Kartini Wulan "
@@ -109,12 +110,13 @@ def archive(root: Path, pool, count: int):
     runtime = Runtime(settings, pool=pool)
     app = create_app({"archive": settings.archive, "base_url": settings.base_url}, runtime=runtime)
     db = database.connect(settings.db_path)
+    demo.set_office(db)  # real letters, not samples (an archive's first run)
     create_user(db, "bench", "staff", "bench-password-long")
     headers = {"Authorization": f"Bearer {create_token(db, 'bench')}"}
     client = app.test_client()
     ids = seed(client, headers, count, random.Random(count))
     ceremony = client.post("/api/v1/ceremonies", headers=headers, json={
-        "title": "Pelepasan dan Pemulangan Penerima Manfaat Eks Lokalisasi Payo Sigadung",
+        "title": "Pelepasan dan Pemulangan Penerima Manfaat",
         "date": "2024-07-31", "place": "Aula Rumah Dinas Wali Kota Jambi", "case_ids": ids,
         "officials": [{"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota Jambi",
                        "nip": "196703041993031005"}]}).json

@@ -31,6 +31,7 @@ from service.letters.convert import convert_cli  # noqa: E402
 from service.letters.render import render_docx  # noqa: E402
 from service.letters.sample import sample_case_context  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
+from service.ops import demo  # noqa: E402
 
 KINDS = ("pledge", "aid_receipt", "release_report")
 
@@ -43,6 +44,7 @@ def setup(root: Path):
     client = app.test_client()
     from service import db as database
     db = database.connect(settings.db_path)
+    demo.set_office(db)  # real letters, not samples (an archive's first run)
     create_user(db, "bench", "staff", "bench-password-long")
     headers = {"Authorization": f"Bearer {create_token(db, 'bench')}"}
     case = client.post("/api/v1/cases", headers=headers, json={

@@ -34,6 +34,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from service.ops import demo
+
 PULANG = str(Path(sys.executable).parent / "pulang")
 NAMES = ["Sulastri", "Nur Hayati", "Siti Aminah", "Dewi Lestari", "Rina Wati", "Sri Wahyuni",
          "Kartini", "Yuliana", "Ratna Sari", "Maria Goreti", "Fitri Handayani", "Wulan"]
@@ -65,6 +67,9 @@ def start_server(pool_size: int):
     env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port), PULANG_HOST="127.0.0.1",
                PULANG_POOL_SIZE=str(pool_size), PULANG_SECRET_KEY="load-test")
     subprocess.run([PULANG, "init"], env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    # Real letters, not samples (CONTOH, no number) as an archive's first run makes.
+    subprocess.run([PULANG, "office", "set"], env=env, check=True, capture_output=True,
+                   input=json.dumps(demo.OFFICE), text=True)
     subprocess.run([PULANG, "user", "create", "beban", "--role", "supervisor", "--password-stdin"],
                    env=env, input="kata sandi beban panjang\n", text=True, check=True, capture_output=True)
     token = subprocess.run([PULANG, "token", "create", "beban"], env=env, check=True,

@@ -46,6 +46,7 @@ from service.config import Settings  # noqa: E402
 from service.letters.convert import ConverterPool  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.scans import reader, uploads  # noqa: E402
+from service.ops import demo  # noqa: E402
 
 FIRST = ["Siti", "Nur", "Sri", "Dewi", "Rina", "Maria", "Yuliana", "Ratna", "Endang", "Fitri"]
 LAST = ["Aminah", "Hayati", "Lestari", "Wulandari", "Saragih", "Fanggidae", "Manafe", "Rahayu"]
@@ -65,6 +66,7 @@ def printed_archive(work: Path, cases: int) -> tuple[Path, bytes]:
     try:
         app = create_app({"archive": folder, "base_url": settings.base_url}, runtime=runtime)
         db = database.connect(settings.db_path)
+        demo.set_office(db)  # real letters, not samples (an archive's first run)
         create_user(db, "bench", "staff", "bench-password-long")
         headers = {"Authorization": f"Bearer {create_token(db, 'bench')}"}
         client = app.test_client()

@@ -42,6 +42,7 @@ from ceremony_bench import _cpu_seconds, machine, seed  # noqa: E402
 from service import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
+from service.ops import demo  # noqa: E402
 
 PULANG = str(Path(sys.executable).parent / "pulang")
 
@@ -106,6 +107,7 @@ def one_run(root: Path, cases: int, pool_size: int) -> dict:
                               text=True, check=True).stdout
 
     pulang("init")
+    pulang("office", "set", input=json.dumps(demo.OFFICE))  # real letters, not samples
     pulang("user", "create", "bench", "--role", "staff", "--password-stdin", input="bench-password-long\n")
     token = pulang("token", "create", "bench").split()[-1]
     worker_token = pulang("worker-token", "create", "bench-worker").split()[-1]

@@ -75,15 +75,21 @@ def people(count: int = 80, seed: int = 2024):
         yield person, rng
 
 
+def set_office(db) -> None:
+    """Give the archive the demo office (complete and valid): its letters are then real
+    letters with numbers, not samples. The benches start from it too."""
+    current = office.get_all(db)
+    settings, problems = office.check(OFFICE, current)
+    assert not problems, problems
+    with write_transaction(db):
+        office.save(db, settings, current)
+
+
 def load(db, user: dict | None, *, count: int = 80) -> list[int]:
     """Add the demo office's settings, cases and aid; return the new case ids."""
     if db["cases"].count:
         raise ValueError("the archive already holds cases; the demo goes into an empty archive")
-    current = office.get_all(db)
-    settings, problems = office.check(OFFICE, current)
-    assert not problems, problems  # the demo office is complete and valid
-    with write_transaction(db):
-        office.save(db, settings, current)
+    set_office(db)
     ids = []
     for person, rng in people(count):
         case, _warnings = create_case(db, {**person, "allow_duplicate": True}, user)
