@@ -216,7 +216,7 @@ def time_naive(root: Path, made, sample: int) -> float:
     times = []
     for i in range(sample):
         kind = ("pledge", "aid_receipt", "release_report")[i % 3]
-        context = case_document(db, destinations[ids[i]], ceremony, office, number=f"X/{i}")
+        context = case_document(db, destinations[ids[i]], ceremony, office, kind=kind, number=f"X/{i}")
         started = time.perf_counter()
         docx = root / f"naive-{uuid.uuid4().hex}.docx"
         render_docx(ROOT / "templates" / f"{kind}.docx", context, docx)

@@ -49,7 +49,8 @@ def setup(root: Path):
     headers = {"Authorization": f"Bearer {create_token(db, 'bench')}"}
     case = client.post("/api/v1/cases", headers=headers, json={
         "full_name": "Nur Hayati", "nik": "1571014107900001", "facility": "Payo Sigadung",
-        "origin_region": "Kediri"}).json
+        "origin_region": "Kediri", "release_date": "2026-07-31",
+        "release_place": "Aula Dinas Sosial"}).json  # a release report needs her release
     for kind, amount in (("business_capital", 3_000_000), ("ticket", 1_500_000)):
         client.post(f"/api/v1/cases/{case['id']}/aid", headers=headers, json={"kind": kind, "amount": amount})
     return runtime, client, headers, case

@@ -34,7 +34,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from service import db as database
 from service.ops import demo
+from service.records import numbering, office
 
 PULANG = str(Path(sys.executable).parent / "pulang")
 NAMES = ["Sulastri", "Nur Hayati", "Siti Aminah", "Dewi Lestari", "Rina Wati", "Sri Wahyuni",
@@ -99,6 +101,7 @@ def seed(base, token, cases: int):
     for i in range(cases):
         status, _, body = call(base, "POST", "/api/v1/cases", token, {
             "full_name": f"{random.choice(NAMES)} {i}", "facility": random.choice(["Km 12", "Payo Sigadung"]),
+            "release_date": "2026-07-31", "release_place": "Aula Dinas Sosial",  # for release reports
             "allow_duplicate": True})
         assert status == 201, body
         case = json.loads(body)
@@ -193,11 +196,13 @@ def check_archive(own):
     dupes = db.execute("SELECT number, count(*) FROM documents GROUP BY number HAVING count(*) > 1").fetchall()
     if dupes:
         problems.append(f"duplicate letter numbers: {dupes[:5]}")
-    gaps = 0
-    for kind, year in db.execute("SELECT DISTINCT kind, year FROM documents"):
-        seqs = [r[0] for r in db.execute("SELECT seq FROM documents WHERE kind = ? AND year = ? ORDER BY seq",
-                                         [kind, year])]
-        gaps += len(set(range(1, max(seqs) + 1)) - set(seqs))
+    # Numbers run per register: one office-wide sequence a year, or one per kind (the
+    # office's setting; service/records/numbering.py).
+    register = office.get_all(database.connect(own["archive"] / "pulang.db")).get("number_register", "per_kind")
+    taken: dict[tuple, set[int]] = {}
+    for kind, year, seq in db.execute("SELECT kind, year, seq FROM documents"):
+        taken.setdefault((numbering.counter_name(register, kind), year), set()).add(seq)
+    gaps = sum(len(set(range(1, max(seqs) + 1)) - seqs) for seqs in taken.values())
     if gaps:
         problems.append(f"{gaps} letter numbers missing from the register")
     statuses = dict(db.execute("SELECT status, count(*) FROM documents GROUP BY status").fetchall())
