@@ -13,6 +13,8 @@ import types
 from pathlib import Path
 from typing import NamedTuple
 
+from service.letters.sample import OFFICIALS
+
 
 # Where browser tests put their screenshots: docs/screenshots/ (tracked, shown in the docs)
 # only when asked, `PULANG_SCREENSHOTS=1 make test`; else a scratch folder, so that a test
@@ -307,21 +309,15 @@ def pulang_serve(env: dict, port: int, log_path, *, timeout: float = 120):
 
 # -- the office ----------------------------------------------------------------------------
 
-# A complete invented office (the body of PUT /api/v1/office). An archive's letters are
+# A complete invented office (the body of PUT /api/v1/office), with the templates' sample
+# officials (service/letters/sample.py). An archive's letters are
 # samples ("CONTOH") until its office is complete, so tests that make real letters start
 # from this one; tests of the first run use the `fresh_office` marker.
 TEST_OFFICE = {
     "name": "Dinas Sosial", "region": "Pemerintah Kota Jambi", "city": "Jambi",
     "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122", "unit": "DINSOS",
     "case_prefix": "JMB",
-    "officials": {
-        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-                 "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
-        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
-                      "rank": "Penata Muda Tingkat I (III/b)", "nip": "198507222010012015"},
-        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama",
-                    "rank": "Penata Muda (III/a)", "nip": "199003152015031002"},
-    },
+    "officials": OFFICIALS,
 }
 
 

@@ -234,7 +234,11 @@ def sample_pdf(pdf: bytes, *, number: str = "CONTOH", first_page_number: bool = 
 
 def _diagonal(c: rl_canvas.Canvas, w: float, h: float, label: str, color, alpha: float,
               fill: float = 0.62) -> None:
-    """`label` large and semi-transparent along the page's diagonal, read as one word."""
+    """`label` large and semi-transparent along the page's diagonal, read as one word.
+
+    Text extractors split diagonal text into fragments ("BA", "T", "AL"), so the visible
+    glyphs carry an empty /ActualText, and the same word is laid once more, horizontally
+    and invisibly (render mode 3, as an OCR layer) across the middle of the page."""
     font = _font("bold")
     diag = math.hypot(w, h)
     unit = max(pdfmetrics.stringWidth(label, font, 1.0), 1e-6)
@@ -266,31 +270,7 @@ def void_pdf(pdf: bytes, *, reason_label: str = "BATAL") -> bytes:
     label = _one_line(reason_label, "reason_label")
 
     def draw(c: rl_canvas.Canvas, w: float, h: float, i: int, n: int) -> None:
-        font = _font("bold")
-        diag = math.hypot(w, h)
-        unit = max(pdfmetrics.stringWidth(label, font, 1.0), 1e-6)
-        size = min(0.62 * diag / unit, 0.2 * diag)
-        # The visible, diagonal word. Text extractors split diagonal text into fragments
-        # ("BA", "T", "AL"), so its glyphs carry an empty /ActualText ...
-        c.addLiteral("/Span <</ActualText ()>> BDC")
-        c.saveState()
-        c.setFillColorRGB(*VOID_COLOR)
-        c.setFillAlpha(VOID_ALPHA)
-        c.translate(w / 2, h / 2)
-        c.rotate(math.degrees(math.atan2(h, w)))
-        c.setFont(font, size)
-        c.drawCentredString(0, -0.36 * size, label)  # cap height ≈ 0.72 em: centred on the diagonal
-        c.restoreState()
-        c.addLiteral("EMC")
-        # ... and the same word is laid once, horizontally and invisibly (render mode 3, as
-        # an OCR layer), across the middle of the page, so that it reads as one word.
-        flat = min(0.6 * w / unit, size)
-        t = c.beginText()
-        t.setTextRenderMode(3)
-        t.setFont(font, flat)
-        t.setTextOrigin((w - unit * flat) / 2, h / 2 - 0.36 * flat)
-        t.textOut(label)
-        c.drawText(t)
+        _diagonal(c, w, h, label, VOID_COLOR, VOID_ALPHA)
 
     out, _n = _overlay(pdf, draw, artifact=b"/Artifact <</Type /Pagination /Subtype /Watermark>> BDC")
     return out

@@ -7,6 +7,7 @@ import random
 
 from ..clock import office_today
 from ..db import write_transaction
+from ..letters.sample import OFFICIALS
 from ..records import office
 from ..records.cases import add_aid, create_case
 
@@ -18,14 +19,7 @@ OFFICE = {
     "address": "Jl. Jenderal Sudirman No. 1, Thehok, Kota Jambi 36122", "unit": "DINSOS",
     "phone": "(0741) 000000", "email": "dinsos@jambikota.go.id",
     "case_prefix": "JMB",
-    "officials": {
-        "head": {"name": "Dra. Hj. Rosmawati, M.Si.", "title": "Kepala Dinas Sosial Kota Jambi",
-                 "rank": "Pembina Utama Muda (IV/c)", "nip": "196805121994032004"},
-        "treasurer": {"name": "Yuliana Sari, S.E.", "title": "Bendahara Pengeluaran",
-                      "rank": "Penata Muda Tingkat I (III/b)", "nip": "198507222010012015"},
-        "witness": {"name": "Ahmad Fauzi, S.Sos.", "title": "Pekerja Sosial Ahli Pertama",
-                    "rank": "Penata Muda (III/a)", "nip": "199003152015031002"},
-    },
+    "officials": OFFICIALS,  # the same invented officials as the templates' samples
 }
 FIRST = ("Sulastri", "Nurhayati", "Siti Aminah", "Sri Wahyuni", "Dewi Lestari", "Yuliana",
          "Rina", "Ratna Sari", "Endang", "Wartini", "Suryani", "Marlina", "Lilis", "Eka Putri",
