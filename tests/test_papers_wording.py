@@ -6,6 +6,7 @@ The stigmatising words are listed here, in the test, not imported from the produ
 shorter list in service/office_tools/wording.py cannot make this test pass."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,19 @@ def test_the_product_list_catches_what_the_test_list_does():
     for word in STIGMA:
         if word not in ("pekerja seks", "prostitusi/pekerja", "lokalisasi"):
             assert wording.stigmatising_words(f"Nama: {word.upper()} lama") == [word.upper()], word
+
+
+def test_the_web_pages_use_no_stigmatising_word():
+    """The pages staff read about her follow the same rule as her papers: every text of
+    the web app (the catalogue's message ids) and every page template."""
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "service"
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in STIGMA) + r")\b", re.IGNORECASE)
+    with open(root / "translations" / "messages.pot", "rb") as f:
+        texts = [(t, "catalogue") for m in read_po(f)
+                 for t in (m.id if isinstance(m.id, tuple) else (m.id,)) if t]
+    texts += [(p.read_text(), str(p.relative_to(root))) for p in (root / "html").rglob("*.html")]
+    assert len(texts) > 500
+    found = [(m.group(1), where) for text, where in texts for m in pattern.finditer(text)]
+    assert found == []
