@@ -26,6 +26,22 @@ SCREENSHOTS = (Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PULANG = str(Path(sys.executable).parent / "pulang")  # the command line, as an office runs it
 
 
+def xlsx(rows: list[list], header=("No", "Nama Lengkap", "NIK", "Tempat Lahir", "Tanggal Lahir",
+                                   "Alamat Asal", "Daerah Asal", "Lokasi")) -> bytes:
+    """An .xlsx of `rows` under `header`, as a clerk's spreadsheet for the import."""
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def pdftotext(data: bytes) -> str:
     """Text of a PDF by poppler's pdftotext, as a reader would copy it."""
     with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:

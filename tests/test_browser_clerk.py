@@ -7,7 +7,7 @@ import pytest
 
 from service.auth.users import create_user
 from service.records.cases import add_aid, create_case
-from tests.helpers import complete_office, served, signed_in_page
+from tests.helpers import complete_office, served, signed_in_page, xlsx
 from tests.test_browser import NEIGHBOURS, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -89,16 +89,8 @@ def _api(office):
 
 
 def _sheet(rows) -> dict:
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Nama", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"])
-    for row in rows:
-        sheet.append(row)
-    import io
-    out = io.BytesIO()
-    book.save(out)
-    return {"name": "daftar.xlsx", "mimeType": "application/octet-stream", "buffer": out.getvalue()}
+    return {"name": "daftar.xlsx", "mimeType": "application/octet-stream",
+            "buffer": xlsx(rows, header=("Nama", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"))}
 
 
 def test_import_keeps_a_new_facility_and_imports_what_the_button_says(office, page):

@@ -6,7 +6,6 @@ ceremony, an import) and every state is visited at both widths in one browser.
 Pages added later belong in STATES: a page left out of this list is a page nobody
 checked on a phone."""
 
-import io
 
 import pytest
 
@@ -14,7 +13,7 @@ from service.auth.users import create_user
 from service.letters.pipeline import generate_case_document
 from service.records.cases import add_aid, create_case
 from tests.axe import WIDTHS, check_page
-from tests.helpers import job_consumer, served, signed_in_page, wait_for_job
+from tests.helpers import job_consumer, served, signed_in_page, wait_for_job, xlsx
 from tests.test_browser import NEIGHBOURS, PASSWORD, _seed
 
 pytestmark = pytest.mark.browser
@@ -22,16 +21,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 
 def _sheet() -> bytes:
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Nama", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"])
-    sheet.append(["Wulan Sari", "3578064811920099", "08/11/1992", "Surabaya, Jawa Timur", "Payo Sigadung"])
-    sheet.append(["Dewi Lestari", "1234", "01/01/1990", "Kediri, Jawa Timur", "Payo Sigadung"])
-    sheet.append(["Yuni Astuti", "", "", "Malang, Jawa Timur", "Rumah Singgah Baru"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx([["Wulan Sari", "3578064811920099", "08/11/1992", "Surabaya, Jawa Timur", "Payo Sigadung"],
+                 ["Dewi Lestari", "1234", "01/01/1990", "Kediri, Jawa Timur", "Payo Sigadung"],
+                 ["Yuni Astuti", "", "", "Malang, Jawa Timur", "Rumah Singgah Baru"]],
+                header=("Nama", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from service.auth.users import create_user
 from service.clock import office_today
 from service.records.cases import add_aid, create_case
 from tests.axe import WIDTHS, check_page
-from tests.helpers import SCREENSHOTS, job_consumer, served
+from tests.helpers import SCREENSHOTS, job_consumer, served, xlsx
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -59,16 +59,10 @@ class Walk:
 
 
 def _sheet() -> bytes:
-    from openpyxl import Workbook
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Nama Lengkap", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"])
-    sheet.append(["Wulan Sari", "3578064811920077", "08/11/1992", "Surabaya, Jawa Timur", "Sentra Alyatama Jambi"])
-    sheet.append(["Yuni Astuti", "", "03/03/1993", "Malang, Jawa Timur", "Sentra Alyatama Jambi"])
-    sheet.append(["Dewi Anggraini", "1234", "01/01/1990", "Kediri, Jawa Timur", "Payo Sigadung"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx([["Wulan Sari", "3578064811920077", "08/11/1992", "Surabaya, Jawa Timur", "Sentra Alyatama Jambi"],
+                 ["Yuni Astuti", "", "03/03/1993", "Malang, Jawa Timur", "Sentra Alyatama Jambi"],
+                 ["Dewi Anggraini", "1234", "01/01/1990", "Kediri, Jawa Timur", "Payo Sigadung"]],
+                header=("Nama Lengkap", "NIK", "Tanggal Lahir", "Daerah Asal", "Lokasi"))
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import json
 import time
 
 import pytest
-from openpyxl import Workbook
 
+from tests.helpers import xlsx
 from tests.test_templates_upload import zip_of
 
 FACILITIES = ("Payo Sigadung", "Rumah Singgah Dinas Sosial Kota Jambi")
@@ -34,18 +34,6 @@ def date_as_typed(born: dt.date, i: int):
     """The ways a date arrives in a sheet: a real Excel date, ISO, day/month/year, words."""
     return [born, born.isoformat(), born.strftime("%d/%m/%Y"),
             f"{born.day} {['Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni', 'Juli', 'Agustus', 'September', 'Oktober', 'November', 'Desember'][born.month - 1]} {born.year}"][i % 4]
-
-
-def xlsx(rows: list[list], header=("No", "Nama Lengkap", "NIK", "Tempat Lahir", "Tanggal Lahir",
-                                   "Alamat Asal", "Daerah Asal", "Lokasi")) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def post(client, headers, data: bytes, name="daftar.xlsx", **form):
