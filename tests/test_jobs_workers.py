@@ -186,7 +186,7 @@ def test_killed_worker_resumes_without_duplicates(quiet_app, settings):
     job_id = start(client, headers, ceremony["id"])
     db = database.connect(settings.db_path)
     rng = random.Random()
-    worker = Worker(settings.archive, "worker", PULANG_POOL_SIZE="2")
+    worker = Worker(settings.archive, "worker", PULANG_POOL_SIZE="1")
 
     def job_done():
         return db["print_jobs"].get(job_id)["state"] in ("done", "failed")

@@ -369,12 +369,17 @@ def test_long_postings_with_deletions_across_segments(index):
     index.add([case(i, f"Siti Nomor{i}") for i in range(301, 451)]
               + [doc(case(i, f"Siti Nomor{i}"), i, text="tiket pulang") for i in range(1, 451)])
     index.delete_documents(range(1, 451, 3))
-    for i in range(1, 451, 10):
+    letters = {i for i in range(1, 451) if i % 3 != 1}
+    assert index.search("siti").total_cases == 450
+    assert index.search("pulang").total_cases == len(letters)
+    # Anonymising a case rewrites the index (delete_case optimises, so her words leave
+    # the files): a few are enough, each costs a whole rewrite.
+    gone = {10, 20, 301}
+    for i in sorted(gone):
         index.delete_case(i)
-    assert index.search("siti").total_cases == 450 - 45
-    assert index.search("pulang").total_cases == len({i for i in range(1, 451)
-                                                      if i % 3 != 1 and i % 10 != 1})
-    assert index.search(kind="pledge").total_cases == index.search("pulang").total_cases
+    assert index.search("siti").total_cases == 450 - len(gone)
+    assert index.search("pulang").total_cases == len(letters - gone)
+    assert index.search(kind="pledge").total_cases == len(letters - gone)
 
 
 def test_pages_do_not_overlap(index):

@@ -136,6 +136,7 @@ def test_kill_at_each_step_loses_nothing_and_doctor_repairs(point, base_archive,
     db.close()
 
     env = {"PULANG_CRASH_AT": point, "PULANG_SECRET_KEY": "test", "PATH": "/usr/bin:/bin",
+           "PULANG_POOL_SIZE": "1",  # one letter: one LibreOffice is enough
            "HOME": str(tmp_path)}
     run = subprocess.run([sys.executable, "-c", GENERATE, str(archive), str(case_id), "pledge"],
                          env=env, capture_output=True, text=True, timeout=180, cwd=str(tmp_path))
