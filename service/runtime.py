@@ -3,6 +3,7 @@ the search index, which it keeps current from the database's index outbox (its w
 thread in the service, at once elsewhere). Flask keeps one in app.extensions; the CLI
 and jobs make their own. Nothing here knows about the web layer."""
 
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import db as database
@@ -60,14 +61,15 @@ class Runtime:
     def db(self):
         return database.connect(self.settings.db_path)
 
-    def admit(self) -> None:
-        """Raise QueueFull (429) if the converters' queue is full (pool.py's admit)."""
-        if self.pool is not None:
-            self.pool.admit()
+    def admit(self):
+        """A place in the converters' queue, to pass to convert() (pool.py's admit), or
+        QueueFull (429) now. Use it as a context manager: leaving the block gives back a
+        place no conversion used. Without a pool there is no queue: None."""
+        return self.pool.admit() if self.pool is not None else nullcontext()
 
-    def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False) -> None:
+    def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False, place=None) -> None:
         if self.pool is not None:
-            self.pool.convert(docx, pdf, bookmarks=bookmarks)
+            self.pool.convert(docx, pdf, bookmarks=bookmarks, place=place)
         else:
             convert_cli(docx, pdf, bookmarks=bookmarks, timeout=self.settings.convert_timeout,
                         profile_dir=self.settings.run_dir / "cli-profile")

@@ -302,6 +302,33 @@ def test_crash_mid_conversion(small_pool, docs, tmp_path):
     assert_pdfa2b_with_text(tmp_path / "next.pdf")
 
 
+def test_a_place_in_the_queue_counts_until_used_or_given_back(tmp_path, docs):
+    """admit() holds a place: held places fill the queue like waiting conversions, the
+    conversion given one is not refused, and a place left unused is given back when its
+    block ends, however it ends."""
+    p = ConverterPool(1, tmp_path / "run", max_waiting=1)  # not started: no worker idle yet
+    try:
+        with pytest.raises(RuntimeError):
+            with p.admit():
+                with pytest.raises(QueueFull) as err:  # one place to wait, and it is held
+                    p.admit()
+                assert err.value.retry_after >= 1 and p.stats()["held"] == 1
+                raise RuntimeError("the letter failed before converting")
+        assert p.stats()["held"] == 0
+        with p.admit() as place:
+            p.convert(docs["letter"], tmp_path / "let-in.pdf", place=place)
+            assert p.stats()["held"] == 0  # used up by its conversion
+        assert_pdfa2b_with_text(tmp_path / "let-in.pdf")
+        with p.admit(), p.admit():  # started: one will convert at once, one wait
+            with pytest.raises(QueueFull):
+                p.admit()
+            with pytest.raises(QueueFull):  # nor does a conversion without a place get in
+                p.convert(docs["letter"], tmp_path / "refused.pdf")
+        assert (p.stats()["held"], p.stats()["waiting"]) == (0, 0)
+    finally:
+        p.close()
+
+
 @pytest.mark.slow
 def test_queue_full_when_too_many_wait(small_pool, docs, tmp_path):
     stopped = soffice_of(small_pool)

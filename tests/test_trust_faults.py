@@ -12,7 +12,8 @@ import threading
 import docx
 import pytest
 
-from service.letters.convert import ConversionTimeout, ConverterPool
+from service import faults
+from service.letters.convert import ConversionTimeout, ConverterPool, QueueFull
 from tests.helpers import alive, soffice_of, wait_for, zombies
 
 TIMEOUT = 4  # seconds
@@ -145,3 +146,83 @@ def test_a_full_queue_answers_429_with_retry_after(api, fault_pool, monkeypatch,
     assert results["stuck"].status_code == 201
     assert results["waiter"].status_code == 201  # it had its turn
     assert zombies() == []
+
+
+@pytest.mark.slow
+def test_a_letter_let_in_keeps_its_place_while_others_fill_the_queue(api, fault_pool, monkeypatch,
+                                                                     db, tmp_path):
+    """Issue 14, item 5: the queue's check and the conversion are two steps, and here the
+    queue fills exactly between them (at the letter's after_render point). The letter let
+    in holds its place: it waits its turn and is made, the latecomer is refused instead,
+    and no number is recorded as failed. (Before, the letter was refused at its conversion
+    after its number was taken: a 429 that left a 'failed' row.)"""
+    client, headers, case_id = api
+    _wait_alive(fault_pool)
+    monkeypatch.setattr(fault_pool, "timeout", 120)  # the worker holds a conversion until SIGCONT
+    other_docx = docx.Document()
+    other_docx.add_paragraph("Surat lain")
+    other_docx.save(tmp_path / "other.docx")
+    others: dict[str, str] = {}
+
+    def other(name):
+        try:
+            fault_pool.convert(tmp_path / "other.docx", tmp_path / f"{name}.pdf")
+            others[name] = "made"
+        except QueueFull:
+            others[name] = "refused"
+
+    stopped = soffice_of(fault_pool)
+    os.kill(stopped, signal.SIGSTOP)
+    threads = [threading.Thread(target=other, args=(name,)) for name in ("busy", "late")]
+    filled, crash_point = threading.Event(), faults.point
+
+    def fill_the_queue(name):  # in the letter's thread: its number taken, its conversion next
+        if name == "after_render":
+            threads[0].start()
+            wait_for(lambda: fault_pool.stats()["busy"] == 1, what="another conversion to hold the worker")
+            threads[1].start()
+            wait_for(lambda: fault_pool.stats()["waiting"] == 1 or "late" in others,
+                     what="the latecomer to wait or be refused")
+            filled.set()
+        crash_point(name)
+
+    monkeypatch.setattr(faults, "point", fill_the_queue)
+    results = {}
+    letter = threading.Thread(target=lambda: results.update(letter=_letter(client, headers, case_id)))
+    letter.start()
+    wait_for(filled.is_set, what="the queue to fill between the check and the conversion")
+    # The worker goes on once the letter has its answer, or waits for the worker itself.
+    wait_for(lambda: "letter" in results
+             or (others.get("late") == "refused" and fault_pool.stats()["waiting"] == 1),
+             what="the letter to be answered or to wait")
+    os.kill(stopped, signal.SIGCONT)
+    for t in (letter, *threads):
+        t.join(60)
+    response = results["letter"]
+    failed = db.execute("SELECT count(*) FROM documents WHERE status = 'failed'").fetchone()[0]
+    assert (response.status_code, failed) == (201, 0), response.json
+    assert others == {"busy": "made", "late": "refused"}
+    assert fault_pool.stats()["waiting"] == 0 and zombies() == []
+
+
+def test_a_letter_that_fails_before_converting_gives_its_place_back(api, fault_pool, monkeypatch, db):
+    """A place held from the queue's check is given back on every path: a letter that fails
+    between the check and its conversion does not shrink the queue for good (with one
+    worker and one place to wait, two places kept would refuse every letter after)."""
+    client, headers, case_id = api
+    _wait_alive(fault_pool)
+    crash_point = faults.point
+
+    def broken(name):
+        if name == "after_render":
+            raise RuntimeError("broken between the check and the conversion")
+        crash_point(name)
+
+    monkeypatch.setattr(faults, "point", broken)
+    for _ in range(3):
+        assert _letter(client, headers, case_id).status_code == 500
+    assert fault_pool.stats()["held"] == 0
+    assert db.execute("SELECT count(*) FROM documents WHERE status = 'failed'").fetchone()[0] == 3
+    monkeypatch.setattr(faults, "point", crash_point)
+    response = _letter(client, headers, case_id)
+    assert response.status_code == 201, response.json

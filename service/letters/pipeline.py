@@ -116,17 +116,25 @@ def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | No
                                issued_on=issued_on, sample=sample)
     if sample:
         return _sample(runtime, db, case_id, kind, template, context, user, settings)
-    runtime.admit()  # a full converter queue refuses before a number is taken
-    doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
-                  user=user, issued_on=issued_on, facts=facts.dumps(facts.of(context, kind)))
+    # A full converter queue refuses before a number is taken; once let in, the letter
+    # holds its place until it converts (given back if it fails before).
+    with runtime.admit() as place:
+        doc = reserve(db, kind=kind, case_id=case_id, template=template, settings=settings,
+                      user=user, issued_on=issued_on, facts=facts.dumps(facts.of(context, kind)))
+        return _make(runtime, db, doc, template, context, settings, place)
+
+
+def _make(runtime, db, doc: dict, template: dict, context: dict, settings: dict, place) -> dict:
+    """Render, convert, stamp and store the letter whose number `doc` holds; any failure
+    marks its row 'failed'."""
     context["number"] = doc["number"]
     scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
     docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
         render(runtime, template, context, docx,
-               About(kind, template["version"], (doc["id"],), settings["office"]["name"]))
+               About(doc["kind"], template["version"], (doc["id"],), settings["office"]["name"]))
         faults.point("after_render")
-        runtime.convert(docx, raw_pdf)
+        runtime.convert(docx, raw_pdf, place=place)
         faults.point("after_convert")
         base = office.public_base_url(settings, runtime.settings.base_url)
         stamped, pages = stamp_pdf(raw_pdf.read_bytes(), number=doc["number"],

@@ -224,6 +224,22 @@ class _Worker:
         return " | ".join(text.strip().splitlines()[-5:]) or "(empty log)"
 
 
+class Place:
+    """A place held in a pool's queue from admit() to the conversion it is for: the
+    conversion given it is not refused, and until then it counts toward the queue's limit.
+    Leaving its `with` block gives back a place that was not used (a letter that failed
+    before converting), so no exception path shrinks the queue for good."""
+
+    def __init__(self, pool: "ConverterPool"):
+        self.pool, self.held = pool, True
+
+    def __enter__(self) -> "Place":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool._give_back(self)
+
+
 class ConverterPool:
     def __init__(self, size: int, work_dir: Path, *, timeout: float = 60,
                  recycle_after: int = 500, max_waiting: int | None = None):
@@ -243,6 +259,7 @@ class ConverterPool:
         self._idle: list[_Worker] = []
         self._cond = threading.Condition()
         self._waiting = self._conversions = self._restarts = 0
+        self._held = 0  # places admitted whose conversion has not begun (Place)
         self._seconds = 1.0  # running average of a conversion, for retry_after
         self._started = self._closed = False
         self._start_lock = threading.Lock()  # one start at a time, however many first callers
@@ -284,9 +301,11 @@ class ConverterPool:
                 self._cond.notify_all()
 
     def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False,
-                timeout: float | None = None) -> None:
+                timeout: float | None = None, place: Place | None = None) -> None:
         """Convert docx to PDF/A-2b at pdf, atomically. `timeout` bounds the conversion
-        itself, not the wait for a free worker."""
+        itself, not the wait for a free worker. With a `place` from admit() it waits its
+        turn however full the queue is (and uses the place up); without one, a full queue
+        raises QueueFull."""
         docx, pdf = Path(docx).resolve(), Path(pdf)
         if not docx.is_file():
             raise ConversionError(f"cannot convert {docx}: no such file")
@@ -297,7 +316,7 @@ class ConverterPool:
         tmp = pdf.parent / f".{pdf.name}.{secrets.token_hex(6)}.pdf"
         if not self._started:
             self.start()
-        worker = self._acquire()
+        worker = self._acquire(place)
         restart = False
         began = time.monotonic()
         try:
@@ -346,27 +365,43 @@ class ConverterPool:
         with self._cond:
             states = [w.state for w in self._workers]
             return {"size": self.size, "alive": states.count("idle") + states.count("busy"),
-                    "busy": states.count("busy"), "waiting": self._waiting,
+                    "busy": states.count("busy"), "waiting": self._waiting, "held": self._held,
                     "conversions": self._conversions, "restarts": self._restarts}
 
     # -- workers in and out ------------------------------------------------------------
 
-    def admit(self) -> None:
-        """Raise QueueFull now if a conversion asked for now would be refused: a letter
-        checks before it takes its number, so a refusal (429) costs no number in the
-        register. (Another request may still fill the queue between the two; rarely.)"""
+    def admit(self) -> Place:
+        """A place in the queue for one conversion, or QueueFull now. A letter asks before
+        it takes its number and converts with the place (`with pool.admit() as place:`),
+        so a refusal (429) costs no number in the register, and requests that come between
+        its check and its conversion cannot fill the queue under it (issue 14)."""
         with self._cond:
             self._refuse_if_full()
+            self._held += 1
+            return Place(self)
+
+    def _give_back(self, place: Place) -> bool:
+        """Whether the place was still held, and counted, until now."""
+        with self._cond:  # reentrant: _acquire calls this holding it
+            if not place.held or place.pool is not self:
+                return False
+            place.held = False
+            self._held -= 1
+            return True
 
     def _refuse_if_full(self) -> None:
-        if not self._idle and self._waiting >= self.max_waiting:
-            retry = math.ceil(self._seconds * (self._waiting + self.size) / self.size)
-            raise QueueFull(f"{self._waiting} conversions already wait for a converter",
+        # Held places will want a worker too: they queue like those already waiting.
+        queued = self._waiting + self._held
+        if queued - len(self._idle) >= self.max_waiting:
+            retry = math.ceil(self._seconds * (queued + self.size) / self.size)
+            raise QueueFull(f"{queued} conversions already wait for a converter",
                             retry_after=max(1, retry))
 
-    def _acquire(self) -> _Worker:
+    def _acquire(self, place: Place | None) -> _Worker:
         with self._cond:
-            self._refuse_if_full()
+            # A held place becomes this conversion's wait; a call without one may be refused.
+            if place is None or not self._give_back(place):
+                self._refuse_if_full()
             self._waiting += 1
             try:
                 while not self._idle:
