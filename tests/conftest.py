@@ -81,22 +81,27 @@ def runtime(settings, converter_pool):
     rt.close()
 
 
-@pytest.fixture
-def app(request, settings, runtime):
-    """The app on a fresh archive whose office is set up (tests/helpers.TEST_OFFICE), so
-    letters are real; `@pytest.mark.fresh_office` leaves it as `pulang init` does."""
+def app_on(settings, runtime, *, office: bool = True):
+    """The app on this archive; `office`: set up TEST_OFFICE (tests/helpers.py)."""
     from service import clock
     clock.set_office_zone(clock.DEFAULT_ZONE)  # a zone another test's archive set
     app = create_app({"archive": settings.archive, "base_url": settings.base_url,
                       "TESTING": True}, runtime=runtime)
-    if request.node.get_closest_marker("fresh_office") is None:
+    if office:
         from .helpers import complete_office
         conn = database.connect(settings.db_path)
         try:
             complete_office(conn)
         finally:
             conn.close()
-    yield app
+    return app
+
+
+@pytest.fixture
+def app(request, settings, runtime):
+    """The app on a fresh archive whose office is set up (tests/helpers.TEST_OFFICE), so
+    letters are real; `@pytest.mark.fresh_office` leaves it as `pulang init` does."""
+    yield app_on(settings, runtime, office=request.node.get_closest_marker("fresh_office") is None)
 
 
 @pytest.fixture
@@ -111,9 +116,8 @@ def db(settings, app):
     conn.close()
 
 
-@pytest.fixture
-def make_user(db):
-    """make_user(role) -> (user row, bearer headers)."""
+def user_maker(db):
+    """make(role) -> (user row, bearer headers), a new user each call."""
     counter = iter(range(1, 1000))
 
     def make(role="staff"):
@@ -121,6 +125,12 @@ def make_user(db):
         user = create_user(db, name, role, "correct horse battery")
         return user, {"Authorization": f"Bearer {create_token(db, name)}"}
     return make
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role) -> (user row, bearer headers)."""
+    return user_maker(db)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ and waiting for things to happen (poll a condition with a generous timeout: neve
 fixed sleep, never an assertion on how long something took)."""
 
 import contextlib
+import hashlib
 import os
 import subprocess
 import sys
@@ -44,11 +45,18 @@ def xlsx(rows: list[list], header=("No", "Nama Lengkap", "NIK", "Tempat Lahir", 
 
 def pdftotext(data: bytes) -> str:
     """Text of a PDF by poppler's pdftotext, as a reader would copy it."""
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
-        fh.write(data)
-        fh.flush()
-        return subprocess.run(["pdftotext", "-layout", fh.name, "-"], check=True,
-                              capture_output=True, text=True).stdout
+    # Keyed by content: walks that download one stored PDF as several roles read it once.
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _TEXTS:
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+            fh.write(data)
+            fh.flush()
+            _TEXTS[key] = subprocess.run(["pdftotext", "-layout", fh.name, "-"], check=True,
+                                         capture_output=True, text=True).stdout
+    return _TEXTS[key]
+
+
+_TEXTS: dict[str, str] = {}
 
 
 def qr_payloads(data: bytes, page: int = 1) -> list[str]:

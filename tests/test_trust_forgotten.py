@@ -20,7 +20,11 @@ import zipfile
 
 import pytest
 
+from service import db as database
+from service.config import Settings
+from service.runtime import Runtime
 from service.scans.queue import scan_queue_for
+from tests.conftest import app_on, user_maker
 from tests.helpers import index_on_disk, job_consumer, pdftotext, wait_for_job
 from tests.test_jobs import start
 from tests.test_scans import as_pdf, rasterise
@@ -49,7 +53,44 @@ def _readable(response) -> str:
     return data.decode("utf-8", "replace")
 
 
-@pytest.fixture
+# One archive for the module: her ceremony printed, scanned and anonymised is most of
+# the cost, and the tests only read it (the reprint adds a job without her).
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return Settings.from_env(archive=tmp_path_factory.mktemp("forgotten") / "archive",
+                             base_url="http://pulang.test")
+
+
+@pytest.fixture(scope="module")
+def runtime(settings, converter_pool):
+    rt = Runtime(settings, pool=converter_pool)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="module")
+def app(settings, runtime):
+    return app_on(settings, runtime)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def db(settings, app):
+    conn = database.connect(settings.db_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def make_user(db):
+    return user_maker(db)
+
+
+@pytest.fixture(scope="module")
 def forgotten(app, client, make_user, db, runtime, settings):
     """Three women released at one ceremony, every paper printed in one job; then her
     case closed, six years pass, and a supervisor anonymises it."""
