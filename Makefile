@@ -33,8 +33,11 @@ run: system-run $(STAMP)
 # subprocess, so two files at once fill two cores (docs/performance.md, the test suite).
 TEST_JOBS ?= 2
 
+# PYTHONDONTWRITEBYTECODE (set on some machines) would make each of the run's few
+# hundred Python processes (pulang commands, converter and stamping workers) compile
+# the service's modules again: the test run keeps Python's bytecode cache.
 test: system-run system-test $(STAMP) $(AXE)
-	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 system-run:
 	@bash .ci/apt-ensure $(RUN_PKGS)
