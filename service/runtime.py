@@ -11,6 +11,7 @@ from . import keys
 from .config import Settings
 from .letters.bulk import Workshop
 from .letters.convert import ConverterPool, convert_cli
+from .letters.priority import lower_this_thread
 from .records import indexing
 from .search import IndexWriterThread, archive_index
 
@@ -132,3 +133,30 @@ class Runtime:
         if self.pool is not None and self._owns_pool:
             self.pool.close()
         self.index.close()
+
+
+class RuntimeTasks:
+    """What the archive's huey queues share (print chunks, ceremonies/queue.py; uploads
+    to read, scans/queue.py): huey's context_task enters the queue around every task it
+    runs and passes it in; a task reaches the Runtime of this process through runtime();
+    consumer threads lower their CPU priority as they start (letters/priority.py)."""
+
+    what = "queue"
+
+    def __init__(self, huey, runtime) -> None:
+        """`runtime`: a function returning the Runtime (None once it is closed)."""
+        self.huey = huey
+        self.huey.on_startup("lower-priority")(lower_this_thread)
+        self._runtime = runtime
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+    def runtime(self) -> "Runtime":
+        runtime = self._runtime() if self._runtime is not None else None
+        if runtime is None:
+            raise RuntimeError(f"the runtime of this {self.what} has been closed")
+        return runtime

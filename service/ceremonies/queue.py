@@ -23,43 +23,30 @@ import weakref
 from huey import RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from ..letters.priority import lower_this_thread
+from ..runtime import RuntimeTasks
 from . import printjobs, runner, tasks
 
 log = logging.getLogger(__name__)
 
 
-class JobQueue:
+class JobQueue(RuntimeTasks):
+    what = "print-job queue"
+
     def __init__(self, settings, runtime=None, *, immediate: bool = False, run=None):
         """`runtime`: a function returning the Runtime that runs this queue's tasks here
         (None once it is closed); or `run`: run(job_id, chunk) does a task instead (a
         print worker on another machine, remote_worker.py, which has no archive)."""
         self.settings = settings
         if settings.queue_url:
-            self.huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False,
-                                  blocking=True, read_timeout=1, immediate=immediate)
+            huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False,
+                             blocking=True, read_timeout=1, immediate=immediate)
         else:
-            self.huey = SqliteHuey(settings.queue_name, results=False, immediate=immediate,
-                                   filename=str(settings.run_dir / "queue.db"))
-        # Each consumer thread lowers its own CPU priority as it starts (letters/priority.py).
-        self.huey.on_startup("lower-priority")(lower_this_thread)
-        self._runtime = runtime
+            huey = SqliteHuey(settings.queue_name, results=False, immediate=immediate,
+                              filename=str(settings.run_dir / "queue.db"))
+        super().__init__(huey, runtime)
         self._run = run
         self._print_chunk = self.huey.context_task(self, as_argument=True,
                                                    name=tasks.PRINT_CHUNK)(tasks.print_chunk)
-
-    # huey's context_task enters the queue around every task it runs and passes it in.
-    def __enter__(self) -> "JobQueue":
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-    def runtime(self):
-        runtime = self._runtime()
-        if runtime is None:
-            raise RuntimeError("the runtime of this print-job queue has been closed")
-        return runtime
 
     def run_chunk(self, job_id: int, chunk: str) -> None:
         """Do one task here (tasks.print_chunk calls this)."""

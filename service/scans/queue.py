@@ -16,36 +16,21 @@ import weakref
 
 from huey import SqliteHuey
 
-from ..letters.priority import lower_this_thread
-
+from ..runtime import RuntimeTasks
 from . import tasks, uploads
 
 
-class ScanQueue:
+class ScanQueue(RuntimeTasks):
+    what = "scan queue"
+
     def __init__(self, settings, runtime, *, immediate: bool = False):
         """`runtime`: a function returning the Runtime that reads uploads here (None once
         it is closed)."""
         self.settings = settings
-        self.huey = SqliteHuey(f"{settings.queue_name}-scans", results=False, immediate=immediate,
-                               filename=str(settings.run_dir / "scans-queue.db"))
-        # Reading scans is background work too (letters/priority.py).
-        self.huey.on_startup("lower-priority")(lower_this_thread)
-        self._runtime = runtime
+        super().__init__(SqliteHuey(f"{settings.queue_name}-scans", results=False, immediate=immediate,
+                                    filename=str(settings.run_dir / "scans-queue.db")), runtime)
         self._read = self.huey.context_task(self, as_argument=True,
                                             name=tasks.READ_SCAN)(tasks.read_scan)
-
-    # huey's context_task enters the queue around every task it runs and passes it in.
-    def __enter__(self) -> "ScanQueue":
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-    def runtime(self):
-        runtime = self._runtime()
-        if runtime is None:
-            raise RuntimeError("the runtime of this scan queue has been closed")
-        return runtime
 
     def read(self, scan_id: int) -> None:
         """Queue the reading of an upload."""
