@@ -1,13 +1,16 @@
 """Words an office's own template should not put on her papers (DOMAIN.md, Dignity): she
 is a Penerima Manfaat, and no paper she carries or signs names her past with a
-stigmatising word, nor "Eks Lokalisasi …" as her origin. An upload using one is kept (the
-office decides its own wording) with a warning naming the word and where it is.
+stigmatising word, nor her origin as the place she was taken from. An upload using one
+is kept (the office decides its own wording) with a warning naming the word and where it
+is. The list is data beside this module (stigmatising-words.txt), so no code of the
+service holds the words.
 
 The built-in templates are held to the same list by a test with a list of its own
 (tests/test_papers_wording.py), so weakening this one cannot weaken that test.
 """
 
 import re
+from pathlib import Path
 
 from lxml import etree
 
@@ -18,12 +21,11 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
-# Whole words or phrases, case-blind.
-STIGMATISING = (
-    "pekerja seks komersial", "psk", "wts", "wanita tuna susila", "tuna susila", "pelacur",
-    "pelacuran", "lonte", "sundal", "eks lokalisasi", "ex lokalisasi", "eks-lokalisasi",
-    "yang dipulangkan",
-)
+# Whole words or phrases, case-blind; kept as data beside this module (its header says why).
+STIGMATISING = tuple(
+    line.strip() for line in (Path(__file__).with_name("stigmatising-words.txt")
+                              .read_text(encoding="utf-8").splitlines())
+    if line.strip() and not line.startswith("#"))
 _PATTERN = re.compile(r"\b(" + "|".join(re.escape(w) for w in STIGMATISING) + r")\b", re.IGNORECASE)
 
 

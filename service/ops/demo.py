@@ -11,8 +11,8 @@ from ..letters.sample import OFFICIALS
 from ..records import office
 from ..records.cases import add_aid, create_case
 
-# Institutions she stays in and leaves (never "Eks Lokalisasi …": her papers name the
-# institution, not her past).
+# Institutions she stays in and leaves: her papers name the institution, never her past
+# (DOMAIN.md, Dignity).
 FACILITIES = ("UPTD Rumah Perlindungan Sosial Kota Jambi", "Rumah Singgah Dinas Sosial Kota Jambi")
 OFFICE = {
     "name": "Dinas Sosial", "region": "Pemerintah Kota Jambi", "city": "Jambi",

@@ -1,0 +1,111 @@
+"""Running one chunk of a print job in this process, all three parts of it: prepare.py
+(server: reserve numbers, build contexts) → letters/bulk.py (make the letters) →
+accept.py (server: check, store, mark valid). A print worker on another machine does
+the middle part only (remote_worker.py), talking to the server over HTTP (api/workers.py).
+
+Every step can be repeated after a crash without making a second letter or taking a
+second number:
+
+1. claim the chunk (lease), renewed while we work;
+2. prepare: numbers reserved (pending rows), each letter's context;
+3. make the chunk's letters still pending;
+4. accept: stored, recorded valid (queued, with their texts, in the index outbox, held
+   for the job) and the chunk marked done in one transaction; the worker that finishes
+   the last letter chunk drains what is held for the job into the index (one commit)
+   and assembles the merged PDF.
+
+Task payloads and log lines carry ids only.
+"""
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import PulangError
+from ..letters import bulk, processes
+from . import assemble, leases, printjobs
+from .accept import LeaseLost, accept
+from .prepare import prepare, template_file
+
+log = logging.getLogger(__name__)
+_heartbeat = leases.Heartbeat(printjobs.renew)
+# Set when the process shuts down: a chunk cut short then (its converter pool closing
+# under it) is left to be resumed, not recorded as a failed job.
+STOPPING = threading.Event()
+
+
+class Busy(Exception):
+    """A live worker holds `chunk`; try it again in `retry_in` seconds."""
+
+    def __init__(self, chunk: str, retry_in: float):
+        super().__init__(f"chunk busy for {retry_in:.0f} s")
+        self.chunk = chunk
+        self.retry_in = retry_in
+
+
+def run_chunk(runtime, job_id: int, chunk: str, timings: dict | None = None) -> None:
+    db = runtime.db()
+    me = leases.owner()
+    key = (runtime.settings.db_path, job_id, chunk, me)
+    try:
+        outcome = printjobs.claim(db, job_id, chunk, me)
+        if outcome == "busy":
+            raise Busy(chunk, printjobs.lease_left(db, job_id, chunk) + 1)
+        if outcome != "go":
+            return
+        _heartbeat.hold(key)
+        try:
+            _work(runtime, db, job_id, chunk, me, timings if timings is not None else {})
+        except (Busy, LeaseLost):
+            raise
+        except Exception as exc:
+            if STOPPING.is_set():
+                log.warning("print job %d chunk %s interrupted by shutdown; it resumes at "
+                            "the next start", job_id, chunk)
+                raise
+            message = exc.message if isinstance(exc, PulangError) else type(exc).__name__
+            log.error("print job %d failed in chunk %s: %s", job_id, chunk, type(exc).__name__)
+            printjobs.fail(db, job_id, f"{chunk}: {message}")
+            raise
+        finally:
+            _heartbeat.release(key)
+    except LeaseLost:
+        # Our lease ran out and another worker holds the chunk now: its letters are theirs.
+        log.warning("print job %d chunk %s: lease lost; left to its new holder", job_id, chunk)
+    finally:
+        db.close()
+
+
+def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
+    if chunk == printjobs.ASSEMBLE:
+        finish(runtime, db, printjobs.get(db, job_id), timings)
+        return
+    started = time.perf_counter()
+    inputs = prepare(runtime, db, job_id, chunk, lease=me)
+    spent = {"chunk": chunk, "letters": len(inputs.letters), "reserve_s": time.perf_counter() - started}
+    made = bulk.make(runtime.workshop(), template_file(runtime, db, inputs.template_sha256), inputs,
+                     logo=runtime.logo(), unit_logo=runtime.unit_logo(), timings=spent)
+    left = accept(runtime, db, job_id, chunk, me, made, timings=spent)
+    timings.setdefault("chunks", []).append(spent)
+    log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)
+    if left == 0:
+        run_chunk(runtime, job_id, printjobs.ASSEMBLE, timings)
+
+
+def finish(runtime, db, job: dict, timings: dict) -> None:
+    """Index every letter this job made (one commit, in a stamping process) while the
+    merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
+    started = time.perf_counter()
+    settings = runtime.settings
+    with ThreadPoolExecutor(1) as ex:
+        indexed = ex.submit(processes.run, processes.index, settings.db_path, settings.index_dir,
+                            printjobs.index_hold(job["id"]), settings.key_dir)
+        path, pages, sha256 = assemble.assemble(runtime, db, job)
+        indexed.result()
+    timings["finish_s"] = time.perf_counter() - started
+    log.debug("print job %d chunk assemble timings %s", job["id"], {"finish_s": timings["finish_s"]})
+    printjobs.complete(db, job["id"], path=path, pages=pages, sha256=sha256,
+                       pid=os.getpid(), host=leases.HOST)
+    log.info("print job %d done: %d pages", job["id"], pages)

@@ -1,0 +1,33 @@
+"""Per-request access to the database, the runtime and the audit log."""
+
+from flask import current_app, g, request
+
+from ..records import audit, office
+
+
+def runtime():
+    return current_app.extensions["pulang"]
+
+
+def get_db():
+    if "db" not in g:
+        g.db = runtime().db()
+    return g.db
+
+
+def close_db(_exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def log(action: str, *, target_type: str = "", target_id="", detail: dict | None = None) -> None:
+    """Audit with the signed-in user, if any. Details hold ids and codes only."""
+    audit.record(get_db(), action, user=g.get("user"), target_type=target_type,
+                 target_id=target_id, detail=detail, ip=request.remote_addr or "")
+
+
+def public_base_url() -> str:
+    """The address printed in QR codes and verify URLs: the office's setting, else
+    PULANG_BASE_URL."""
+    return office.public_base_url(office.get_all(get_db()), runtime().settings.base_url)

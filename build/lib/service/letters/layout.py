@@ -1,0 +1,125 @@
+"""The office's page layout (records/office.py "layout": paper, margins, font) applied to
+a filled .docx before conversion: every section gets the paper size (its orientation
+kept) and the margins, and the document's default font and the Normal style get the
+office's font and size. So one template serves an office on A4 and one on F4, in Arial
+12 or Times New Roman 11, as their pedoman says.
+
+The bottom margin is never set below the stamp's band (stamp.BAND): that band is where
+the letter number, "Hal. i/n" and the QR code are drawn after conversion, and body text
+must never reach it. Sizes set on single runs (a table in 10 pt) are left alone.
+"""
+
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from .stamp import BAND
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+PAPERS_CM = {"A4": (21.0, 29.7), "F4": (21.5, 33.0)}
+BAND_CM = BAND / 72 * 2.54
+
+
+def _tw(cm: float) -> str:
+    return str(round(cm / 2.54 * 1440))  # twips
+
+
+def _q(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def first_page_number(context: dict) -> bool:
+    """Whether the stamp numbers a letter's first page: the pedoman numbers pages from the
+    second, an office may number all of them (a context without a layout: all)."""
+    return (context.get("layout") or {}).get("page_numbers", "all") == "all"
+
+
+def apply(docx: Path, layout: dict) -> None:
+    """Rewrite `docx` in place with `layout` (its keys as in office.DEFAULTS["layout"])."""
+    if not layout:
+        return
+    with zipfile.ZipFile(docx) as src:
+        parts = {info.filename: (info, src.read(info.filename)) for info in src.infolist()}
+    document = etree.fromstring(parts["word/document.xml"][1])
+    _page(document, layout)
+    changed = {"word/document.xml": document}
+    if "word/styles.xml" in parts:
+        styles = etree.fromstring(parts["word/styles.xml"][1])
+        _font(styles, layout)
+        changed["word/styles.xml"] = styles
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, (info, data) in parts.items():
+            if name in changed:
+                data = etree.tostring(changed[name], xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+            dst.writestr(info, data)
+    fd, tmp = tempfile.mkstemp(dir=docx.parent, suffix=".docx.part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(out.getvalue())
+    os.replace(tmp, docx)
+
+
+def _page(document, layout: dict) -> None:
+    short, long_ = PAPERS_CM.get(layout.get("paper", "A4"), PAPERS_CM["A4"])
+    for sect in document.iter(_q("sectPr")):
+        size = sect.find(_q("pgSz"))
+        if size is None:
+            size = etree.SubElement(sect, _q("pgSz"))
+        landscape = (size.get(_q("orient")) == "landscape"
+                     or int(size.get(_q("w"), "0") or 0) > int(size.get(_q("h"), "0") or 0))
+        width, height = (long_, short) if landscape else (short, long_)
+        size.set(_q("w"), _tw(width))
+        size.set(_q("h"), _tw(height))
+        margins = sect.find(_q("pgMar"))
+        if margins is None:
+            margins = etree.SubElement(sect, _q("pgMar"))
+        margins.set(_q("left"), _tw(layout.get("margin_left_cm", 3.0)))
+        margins.set(_q("right"), _tw(layout.get("margin_right_cm", 2.0)))
+        margins.set(_q("top"), _tw(layout.get("margin_top_cm", 2.0)))
+        bottom = int(margins.get(_q("bottom"), "0") or 0)
+        margins.set(_q("bottom"), str(max(bottom, int(_tw(BAND_CM)))))
+
+
+def _font(styles, layout: dict) -> None:
+    font = layout.get("font")
+    size = layout.get("font_size")
+    targets = [styles.find(f"{_q('docDefaults')}/{_q('rPrDefault')}/{_q('rPr')}")]
+    for style in styles.iter(_q("style")):
+        if style.get(_q("styleId")) == "Normal":
+            rpr = style.find(_q("rPr"))
+            if rpr is None:
+                rpr = etree.SubElement(style, _q("rPr"))
+            targets.append(rpr)
+    for rpr in targets:
+        if rpr is None:
+            continue
+        if font:
+            fonts = rpr.find(_q("rFonts"))
+            if fonts is None:
+                fonts = etree.Element(_q("rFonts"))
+                rpr.insert(0, fonts)
+            for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
+                fonts.set(_q(attr), font)
+            for attr in ("asciiTheme", "hAnsiTheme", "cstheme", "eastAsiaTheme"):
+                fonts.attrib.pop(_q(attr), None)
+        if size:
+            for tag in ("sz", "szCs"):
+                el = rpr.find(_q(tag))
+                if el is None:
+                    el = etree.Element(_q(tag))
+                    later = next((c for c in rpr if etree.QName(c).localname in _AFTER_SZ), None)
+                    if later is not None:
+                        later.addprevious(el)
+                    else:
+                        rpr.append(el)
+                el.set(_q("val"), str(int(size * 2)))
+
+
+# Children of w:rPr that the schema puts after w:sz and w:szCs (Word refuses other orders).
+_AFTER_SZ = {"szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl",
+             "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"}
