@@ -53,3 +53,14 @@ def check_page(page, state: str) -> list[str]:
             .filter(e => !e.children.length).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
         problems.append(f"{state}: {extra} px wider than the window ({', '.join(wide)})")
     return problems
+
+
+def check_widths(page, state: str) -> list[str]:
+    """check_page at a phone's and the laptop's width, as every signed-in page state is
+    checked (issue 12); the page is left at the laptop's width."""
+    problems = []
+    for width, size in sorted(WIDTHS.items()):
+        page.set_viewport_size(size)
+        problems += check_page(page, f"{state}@{width}")
+    page.set_viewport_size(LAPTOP)
+    return problems

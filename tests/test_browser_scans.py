@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from service.auth.users import create_token, create_user
 from service.records.cases import add_aid, create_case
-from tests.axe import WIDTHS, check_page
+from tests.axe import check_widths
 from tests.helpers import SCREENSHOTS, job_consumer, scan_consumer, served, signed_in_page, wait_for
 from tests.test_browser import PASSWORD
 from tests.test_scans import as_pdf, foreign_pages, page_codes, rasterise, skewed, token_pages, truth
@@ -74,15 +74,6 @@ def stack(tmp_path_factory, converter_pool):
             yield {"base": app.base, "ceremony": ceremony["id"], "scan": path, "torn_name": PEOPLE[1]}
 
 
-def _checked(page, state: str, problems: list) -> None:
-    """The page state at a phone's and the laptop's width: axe and the width check
-    (tests/axe.py), as every signed-in page state is checked (issue 12)."""
-    for width, size in sorted(WIDTHS.items()):
-        page.set_viewport_size(size)
-        problems += check_page(page, f"{state}@{width}")
-    page.set_viewport_size(WIDTHS["1366"])
-
-
 def test_upload_the_tray_and_the_evidence_pack(stack, browser):
     base = stack["base"]
     expect = playwright.expect
@@ -91,7 +82,7 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
 
     page.get_by_role("link", name="Hasil pindai").click()
     expect(page.locator("h1")).to_have_text("Unggah hasil pindai")
-    _checked(page, "scans", problems)
+    problems += check_widths(page, "scans")
     page.get_by_label("PDF dari mesin pindai").set_input_files(str(stack["scan"]))
     page.get_by_role("button", name="Unggah").click()
     expect(page.locator("h1")).to_contain_text("Unggahan #")
@@ -100,7 +91,7 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
     expect(page.locator("#scan-unmatched")).to_have_text("2")
     expect(page.locator("#scan-unmatched-list li")).to_have_count(2)
     expect(page.locator("#scan-unmatched-list")).to_contain_text("Tidak ada kode QR yang terbaca")
-    _checked(page, "scan", problems)
+    problems += check_widths(page, "scan")
 
     page.get_by_role("link", name="Periksa halaman yang tidak dikenali").click()
     expect(page.locator("h1")).to_have_text("Halaman yang perlu diperiksa")
@@ -111,18 +102,18 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
              what="the thumbnails to load")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "scan-tray.png"))
-    _checked(page, "scan-tray", problems)
+    problems += check_widths(page, "scan-tray")
 
     # The torn receipt: found by her name, assigned to its page 1.
     page.get_by_role("link", name="Periksa").first.click()
     page.get_by_label("Nama penerima manfaat atau nomor surat").wait_for()
-    _checked(page, "scan-page", problems)
+    problems += check_widths(page, "scan-page")
     page.get_by_label("Nama penerima manfaat atau nomor surat").fill(stack["torn_name"])
     page.get_by_role("button", name="Cari").click()
     assert stack["torn_name"] not in page.url
     results = page.locator(".tray-candidates li")
     expect(results.first).to_contain_text("Kuitansi Bantuan")  # her own letters first
-    _checked(page, "scan-page-candidates", problems)
+    problems += check_widths(page, "scan-page-candidates")
     results.filter(has_text=stack["torn_name"]).filter(has_text="Kuitansi Bantuan").get_by_role(
         "button", name="Pasangkan").click()
     expect(page.locator(".flash")).to_contain_text("salinan bertanda tangan halaman 1")
@@ -135,7 +126,7 @@ def test_upload_the_tray_and_the_evidence_pack(stack, browser):
     expect(page.locator("[data-kind=aid_receipt]")).to_contain_text("Kuitansi Bantuan: 3/3 kembali")
     expect(page.locator("[data-kind=aid_roster]")).to_contain_text("1/1 kembali")
     expect(page.get_by_role("link", name="Unduh berkas pertanggungjawaban (PDF)")).to_have_count(0)
-    _checked(page, "ceremony-returns", problems)
+    problems += check_widths(page, "ceremony-returns")
     page.context.close()
     assert not problems, "\n".join(problems)
 
