@@ -93,7 +93,7 @@ def script(db: sqlite_utils.Database, sql: str) -> None:
 
 @migrations()
 def m001_initial(db):
-    script(db, 
+    script(db,
         """
         CREATE TABLE facilities (
             id INTEGER PRIMARY KEY,
@@ -226,7 +226,7 @@ def m001_initial(db):
 def m002_ceremonies(db):
     # Named m002 (issue 4) though appended after m003: sqlite-utils applies migrations in
     # the order they are defined and records them by name.
-    script(db, 
+    script(db,
         """
         CREATE TABLE ceremonies (
             id INTEGER PRIMARY KEY,
@@ -322,7 +322,7 @@ def m002_ceremonies(db):
 def m003_web(db):
     # Sign-in lockout survives a restart (the in-memory rate limiter does not), and the
     # admin's user list shows when each account last signed in.
-    script(db, 
+    script(db,
         """
         ALTER TABLE users ADD COLUMN locked_until TEXT;
         ALTER TABLE users ADD COLUMN last_login_at TEXT;
@@ -335,7 +335,7 @@ def m004_office_tools(db):
     # Imports: the column mapping a clerk chose, remembered per sheet layout (a hash of
     # the header row, so no header text is needed to find it), and each import's report
     # (row numbers, outcomes and reason codes; never a name or a NIK).
-    script(db, 
+    script(db,
         """
         CREATE TABLE import_mappings (
             header_key TEXT PRIMARY KEY,
@@ -359,7 +359,7 @@ def m004_office_tools(db):
 def m005_trust(db):
     # Retention (issue 5): when a case was closed and anonymised, and which documents'
     # PDFs were destroyed then (the rows stay: their numbers remain on record).
-    script(db, 
+    script(db,
         """
         ALTER TABLE cases ADD COLUMN closed_at TEXT;
         ALTER TABLE cases ADD COLUMN anonymised_at TEXT;
@@ -374,7 +374,7 @@ def m006_index_outbox(db):
     # transaction as each change (service/records/indexing.py), so a crash between the
     # commit and the index loses nothing. `held` names the print job that indexes its
     # letters itself, in one commit at its end.
-    script(db, 
+    script(db,
         """
         CREATE TABLE index_outbox (
             id INTEGER PRIMARY KEY,
@@ -393,7 +393,7 @@ def m006_index_outbox(db):
 def m007_listed_documents(db):
     # Issue 9: the documents that exist as a file and are listed, downloaded and verified
     # (service/records/kinds.py LISTED), written once instead of in every query.
-    script(db, 
+    script(db,
         """
         CREATE VIEW listed_documents AS
             SELECT * FROM documents WHERE status IN ('valid', 'void', 'superseded');
@@ -406,7 +406,7 @@ def m008_worker_tokens(db):
     # Issue 14: print workers on other machines authenticate with a token of their own
     # kind (auth/worker_tokens.py), which can fetch a chunk's inputs and return its
     # letters and nothing else: no user, no role, no session.
-    script(db, 
+    script(db,
         """
         CREATE TABLE worker_tokens (
             id INTEGER PRIMARY KEY,
@@ -425,7 +425,7 @@ def m008_worker_tokens(db):
 def m009_key_fingerprints(db):
     # Issue 10: the keys kept outside the archive (service/keys.py), named by fingerprint
     # the first time the archive uses them, so a lost or swapped key folder is refused.
-    script(db, 
+    script(db,
         """
         CREATE TABLE key_fingerprints (
             name TEXT PRIMARY KEY,
@@ -439,7 +439,7 @@ def m009_key_fingerprints(db):
 def m010_forgotten_prints(db):
     # Issue 10, item 6: a print result that held an anonymised woman is deleted; the job
     # says so (result_removed: why, and when) instead of offering a file.
-    script(db, 
+    script(db,
         """
         ALTER TABLE print_jobs ADD COLUMN result_removed TEXT;
         ALTER TABLE print_jobs ADD COLUMN result_removed_at TEXT;
@@ -454,7 +454,7 @@ def m011_scans(db):
     # page as its signed copy, in the review tray, discarded, a repeat of a page already
     # on file (stored once), or skipped (a print job's cover sheet). A document's
     # signed_at is set in the transaction that attaches the last of its pages.
-    script(db, 
+    script(db,
         """
         ALTER TABLE documents ADD COLUMN signed_at TEXT;
         CREATE TABLE scans (
@@ -507,7 +507,7 @@ def m012_sessions_throttle_tokens(db):
     # address or per account alone (auth/login.py); the name is kept as a hash (people
     # type passwords into the name box). API tokens expire; those made before this get
     # the standard 90 days from now.
-    script(db, 
+    script(db,
         """
         ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE login_failures (
@@ -534,7 +534,7 @@ def m013_letter_facts(db):
     # so a letter holding old data is seen (the case page says "data berubah") and a
     # ceremony print reuses a letter whose data has not changed instead of replacing it;
     # a print job a person cancelled (its state stays 'failed': over, never resumed).
-    script(db, 
+    script(db,
         """
         ALTER TABLE documents ADD COLUMN facts TEXT;
         ALTER TABLE print_jobs ADD COLUMN cancelled_at TEXT;
@@ -552,7 +552,7 @@ def m014_papers(db):
     # Kemensos, paid into her account): they never share a receipt.
     # Sample letters (made while the office's set-up is incomplete) are kept apart from
     # the documents table: they take no number and never enter the register.
-    script(db, 
+    script(db,
         """
         ALTER TABLE cases ADD COLUMN release_date TEXT;
         ALTER TABLE cases ADD COLUMN release_place TEXT NOT NULL DEFAULT '';

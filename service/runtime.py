@@ -65,7 +65,7 @@ class Runtime:
     def admit(self):
         """A place in the converters' queue, to pass to convert() (pool.py's admit), or
         QueueFull (429) now. Use it as a context manager: leaving the block gives back a
-        place no conversion used. Without a pool there is no queue: None."""
+        place no conversion used. Without a pool there is no queue: the place is None."""
         return self.pool.admit() if self.pool is not None else nullcontext()
 
     def convert(self, docx: Path, pdf: Path, *, bookmarks: bool = False, place=None) -> None:
