@@ -77,9 +77,9 @@ class Runtime:
 
     def workshop(self):
         """What making many letters needs here (letters/bulk.py): this runtime's converter,
-        scratch folder and combined-template cache."""
+        scratch folder and template cache."""
         return Workshop(convert=self.convert, scratch=self.settings.tmp_dir,
-                        combined_cache=self.settings.run_dir / "combined",
+                        template_cache=self.settings.run_dir / "templates",
                         converters=self.pool.size if self.pool is not None else 1,
                         render_seconds=self.settings.render_seconds)
 

@@ -70,6 +70,16 @@ def with_core_properties(title: str, creator: str) -> bytes:
     return _zip(members)
 
 
+def with_entity(file: str) -> bytes:
+    """styles.xml declaring an entity that names a local file, and using it (XXE)."""
+    members = _members(pledge_with())
+    head, rest = members["word/styles.xml"].split(b"?>", 1)
+    doctype = f'<!DOCTYPE w:styles [<!ENTITY x SYSTEM "file://{file}">]>'.encode()
+    members["word/styles.xml"] = head + b"?>" + doctype + rest.replace(
+        b"<w:docDefaults>", b"<w:docDefaults>&x;", 1)
+    return _zip(members)
+
+
 def simple_field(instruction: str) -> str:
     return (f"<w:p><w:fldSimple w:instr={quoteattr(instruction)}><w:r><w:t>isi</w:t></w:r>"
             "</w:fldSimple></w:p>")
@@ -172,6 +182,8 @@ CORPUS = [
     Hostile("tag_built_field", "external reference", lambda t: with_body_xml(
         complex_field("{{ 'INCLUDE' }}", f'PICTURE "{t["url"]}" \\d ')), "render_failed", "sparse",
         "outside"),
+    Hostile("entity_file", "external reference", lambda t: with_entity(t["file"]),
+            "declared_entities"),
     # --- metadata -------------------------------------------------------------------------
     Hostile("name_in_properties", "metadata", lambda t: with_core_properties(
         "{{ full_name }}", "{{ nik }}"), "template_in_properties"),

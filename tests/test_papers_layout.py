@@ -13,6 +13,7 @@ conversions. Pages are read back with pdfium.
 import datetime as dt
 import io
 from collections import Counter
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from service.letters import layout
 from service.letters.combine import combined_template
 from service.letters.pdftext import PDFIUM, page_texts
+from service.letters.prepare import prepared
 from service.letters.render import render_docx
 from service.letters.sample import aid_item, case, case_document, ceremony_context, settings
 from service.letters.split import split
@@ -132,10 +134,10 @@ def _plain(context: dict) -> dict:
 def _made(converter_pool, tmp_path, kind: str, letters, page_layout: dict):
     """Render `letters` of `kind` into one combined file, convert once, cut: the pieces."""
     contexts = [_plain(context) for context, _ in letters]
-    combined = combined_template(f"templates/{kind}.docx", sorted(contexts[0]), tmp_path / "cache")
+    ready = prepared(Path(f"templates/{kind}.docx"), page_layout, tmp_path / "cache")
+    combined = combined_template(ready, sorted(contexts[0]), tmp_path / "cache")
     docx = tmp_path / f"{kind}.docx"
     render_docx(combined, {"records": contexts}, docx)
-    layout.apply(docx, page_layout)
     pdf = tmp_path / f"{kind}.pdf"
     converter_pool.convert(docx, pdf, bookmarks=True)
     pieces = split(pdf.read_bytes(), [c["number"] for c in contexts])

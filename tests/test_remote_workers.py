@@ -193,7 +193,7 @@ def test_two_workers_without_the_archive_make_a_100_case_job(tmp_path, redis_url
             assert not name.endswith(".pdf"), name
             assert not name.startswith(("tmp/", "documents/", "index/")), name
             if name.endswith(".docx"):
-                assert name.startswith(("run/cache/", "run/combined/")), name
+                assert name.startswith(("run/cache/", "run/templates/")), name
     assert not (folders[1] / "tmp").exists() or not any((folders[1] / "tmp").iterdir())
     # Logs carry ids and counts, never a name.
     logs = "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))

@@ -7,8 +7,8 @@ numbers already reserved, the letters' contexts, the template and logo by hash),
 the letters (letters/bulk.py, its own LibreOffice pool and stamping processes), renews
 its lease while it works, and returns the stamped PDFs to the server, which checks,
 stores, indexes and merges them. Its folder (PULANG_ARCHIVE) keeps only caches: templates
-and the logo by hash (run/cache/), combined templates (run/combined/), the LibreOffice
-profiles; renders and PDFs live in tmp/ only while a chunk is made.
+and the logo by hash (run/cache/), templates made ready and combined (run/templates/),
+the LibreOffice profiles; renders and PDFs live in tmp/ only while a chunk is made.
 
 Killed at any moment it loses nothing: its lease runs out, the server's keeper queues the
 chunk again, another worker makes the same letters with the same numbers, and a late
@@ -120,7 +120,7 @@ class RemoteWorker:
         self.cache = settings.run_dir / "cache"
         self.cache.mkdir(parents=True, exist_ok=True)
         self.workshop = bulk.Workshop(convert=pool.convert, scratch=settings.tmp_dir,
-                                      combined_cache=settings.run_dir / "combined",
+                                      template_cache=settings.run_dir / "templates",
                                       converters=pool.size,
                                       render_seconds=settings.render_seconds)
         self.heartbeat = leases.Heartbeat(self._renew, every=1.0)

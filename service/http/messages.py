@@ -55,6 +55,10 @@ _TEXTS = {
                                   "langsung.", what=a["detail"]),
     "embedded_document": lambda a: _("Templat menyisipkan dokumen lain (altChunk). Salin "
                                      "isinya langsung ke dalam templat."),
+    "declared_entities": lambda a: _("Bagian %(part)s templat memuat deklarasi DTD "
+                                      "(<!DOCTYPE>), yang dapat menarik isi dari luar dokumen. "
+                                      "Simpan ulang templat dengan Word atau LibreOffice.",
+                                      part=a["part"]),
     "template_in_properties": lambda a: _("Properti dokumen (%(part)s: judul, penulis, dan "
                                           "sebagainya) tidak boleh berisi tag. Pulang mengisi "
                                           "properti itu sendiri dengan jenis surat dan nama "

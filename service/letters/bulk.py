@@ -32,6 +32,7 @@ from . import layout, processes
 from .chunk import ChunkInput, MadeLetter
 from .combine import NotCombinable, combined_template
 from .convert import ConversionError, QueueFull
+from .prepare import prepared
 from .render import About, render_docx
 from .sandbox import Limits
 from .split import SplitError
@@ -49,7 +50,7 @@ class Workshop:
     """What making letters needs on this machine."""
     convert: Callable[..., None]   # convert(docx, pdf, *, bookmarks=False); may raise QueueFull
     scratch: Path                  # renders and conversions, removed as soon as read
-    combined_cache: Path           # combined templates, by template hash
+    template_cache: Path           # templates made ready (prepare.py) and combined, by hash
     converters: int = 1            # how many conversions may run at once
     render_seconds: float = 10.0   # a template's time limit per letter (letters/sandbox.py)
 
@@ -92,14 +93,14 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, ima
     if any(sorted(context) != keys for context in contexts):
         raise NotCombinable("the letters' contexts differ in shape")
     started = time.perf_counter()
-    combined = combined_template(template, keys, workshop.combined_cache)
+    ready = prepared(template, page_layout, workshop.template_cache)
+    combined = combined_template(ready, keys, workshop.template_cache)
     scratch = workshop.scratch / uuid.uuid4().hex
     docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
         with _RENDER:
             render_docx(combined, {"records": contexts}, docx, **images, about=about,
                         limits=Limits(seconds=workshop.render_seconds))
-            layout.apply(docx, page_layout)
         timings["render_s"] = time.perf_counter() - started
         started = time.perf_counter()
         _convert(workshop, docx, pdf, bookmarks=True)
@@ -119,14 +120,15 @@ def _combined(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, ima
 
 def _one_by_one(workshop: Workshop, template: Path, chunk: ChunkInput, stamps, images: dict,
                 page_layout: dict, about: About) -> list[tuple]:
+    ready = prepared(template, page_layout, workshop.template_cache)
+
     def one(letter) -> bytes:
         scratch = workshop.scratch / uuid.uuid4().hex
         docx, pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
         try:
-            render_docx(template, letter.context, docx, **images,
+            render_docx(ready, letter.context, docx, **images,
                         about=replace(about, documents=(letter.doc_id,)),
                         limits=Limits(seconds=workshop.render_seconds))
-            layout.apply(docx, page_layout)
             _convert(workshop, docx, pdf)
             return pdf.read_bytes()
         finally:

@@ -14,7 +14,7 @@ digits, which it leaves unescaped), and split.py cuts the PDF there.
 
 Not every template can be combined: list numbering (it would run on from one letter into
 the next) and page-count fields (they would count the whole group) make the batch fall
-back to one conversion per letter. The result is cached under run/combined/ by the
+back to one conversion per letter. The result is cached under run/templates/ by the
 template's hash.
 """
 

@@ -12,7 +12,9 @@ office's letters, so they are refused:
 - fields of those types, written as simple fields (`w:fldSimple w:instr`) or as complex
   ones (`w:fldChar` begin … `w:instrText` … end, the instruction possibly split over
   several runs, fields possibly nested);
-- `w:altChunk`.
+- `w:altChunk`;
+- a DTD (`<!DOCTYPE`) in any XML part: its entities can name a local file or a URL, and
+  Word never writes one.
 
 The upload check reports them (office_tools/template_check.py); render.py refuses a
 template holding one (the built-in files, and versions kept before this check existed)
@@ -40,8 +42,8 @@ _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 @dataclass(frozen=True)
 class Reach:
-    """One thing that reaches outside: `code` external_relationship, external_field or
-    embedded_document; `part` the package part; `detail` what it names (a short excerpt
+    """One thing that reaches outside: `code` external_relationship, external_field,
+    embedded_document or declared_entities; `part` the package part; `detail` what it names (a short excerpt
     of the template's own text, never letter data)."""
 
     code: str
@@ -116,10 +118,15 @@ def in_docx(archive: zipfile.ZipFile) -> list[Reach]:
     """Everything in the package that reaches outside."""
     found = []
     for name in sorted(archive.namelist()):
-        if name.endswith(".rels"):
-            found += in_relationships(name, archive.read(name))
-        elif name.startswith("word/") and name.endswith(".xml"):
-            found += in_part(name, archive.read(name))
+        if not name.endswith((".rels", ".xml")):
+            continue
+        data = archive.read(name)
+        if b"<!DOCTYPE" in data:
+            found.append(Reach("declared_entities", name, "<!DOCTYPE>"))
+        elif name.endswith(".rels"):
+            found += in_relationships(name, data)
+        elif name.startswith("word/"):
+            found += in_part(name, data)
     return found
 
 

@@ -1,19 +1,13 @@
-"""The office's page layout (records/office.py "layout": paper, margins, font) applied to
-a filled .docx before conversion: every section gets the paper size (its orientation
-kept) and the margins, and the document's default font and the Normal style get the
-office's font and size. So one template serves an office on A4 and one on F4, in Arial
+"""The office's page layout (records/office.py "layout": paper, margins, font), applied to
+a template once before letters are filled from it (prepare.py): every section gets the
+paper size (its orientation kept) and the margins, and the document's default font and
+the Normal style get the office's font and size. So one template serves an office on A4 and one on F4, in Arial
 12 or Times New Roman 11, as their pedoman says.
 
 The bottom margin is never set below the stamp's band (stamp.BAND): that band is where
 the letter number, "Hal. i/n" and the QR code are drawn after conversion, and body text
 must never reach it. Sizes set on single runs (a table in 10 pt) are left alone.
 """
-
-import io
-import os
-import tempfile
-import zipfile
-from pathlib import Path
 
 from lxml import etree
 
@@ -38,33 +32,8 @@ def first_page_number(context: dict) -> bool:
     return (context.get("layout") or {}).get("page_numbers", "all") == "all"
 
 
-def apply(docx: Path, layout: dict) -> None:
-    """Rewrite `docx` in place with `layout` (its keys as in office.DEFAULTS["layout"])."""
-    if not layout:
-        return
-    with zipfile.ZipFile(docx) as src:
-        parts = {info.filename: (info, src.read(info.filename)) for info in src.infolist()}
-    document = etree.fromstring(parts["word/document.xml"][1])
-    _page(document, layout)
-    changed = {"word/document.xml": document}
-    if "word/styles.xml" in parts:
-        styles = etree.fromstring(parts["word/styles.xml"][1])
-        _font(styles, layout)
-        changed["word/styles.xml"] = styles
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name, (info, data) in parts.items():
-            if name in changed:
-                data = etree.tostring(changed[name], xml_declaration=True, encoding="UTF-8",
-                                      standalone=True)
-            dst.writestr(info, data)
-    fd, tmp = tempfile.mkstemp(dir=docx.parent, suffix=".docx.part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(out.getvalue())
-    os.replace(tmp, docx)
-
-
-def _page(document, layout: dict) -> None:
+def set_page(document, layout: dict) -> None:
+    """Every section of `document` (word/document.xml, parsed) on the office's paper and margins."""
     short, long_ = PAPERS_CM.get(layout.get("paper", "A4"), PAPERS_CM["A4"])
     for sect in document.iter(_q("sectPr")):
         size = sect.find(_q("pgSz"))
@@ -85,7 +54,8 @@ def _page(document, layout: dict) -> None:
         margins.set(_q("bottom"), str(max(bottom, int(_tw(BAND_CM)))))
 
 
-def _font(styles, layout: dict) -> None:
+def set_font(styles, layout: dict) -> None:
+    """The document default and Normal style (word/styles.xml, parsed) in the office's font and size."""
     font = layout.get("font")
     size = layout.get("font_size")
     targets = [styles.find(f"{_q('docDefaults')}/{_q('rPrDefault')}/{_q('rPr')}")]

@@ -26,6 +26,7 @@ from ..records.storage import relative_path, sha256_bytes, write_atomic
 from . import facts, layout
 from .context import document_context, refuse_receipt
 from .pdftext import extract_text
+from .prepare import prepared
 from .render import About, render_docx
 from .sandbox import Limits
 from .stamp import sample_pdf, stamp_pdf
@@ -154,9 +155,10 @@ def _make(runtime, db, doc: dict, template: dict, context: dict, settings: dict,
 def render(runtime, template: dict, context: dict, docx, about: About) -> None:
     """Fill the template (in the sandbox, within its time budget), with the office's logos
     and its page layout."""
-    render_docx(templates.resolve(runtime.settings, template), context, docx, **logos(runtime),
-                about=about, limits=Limits(seconds=runtime.settings.render_seconds))
-    layout.apply(docx, context.get("layout") or {})
+    ready = prepared(templates.resolve(runtime.settings, template), context.get("layout") or {},
+                     runtime.workshop().template_cache)
+    render_docx(ready, context, docx, **logos(runtime), about=about,
+                limits=Limits(seconds=runtime.settings.render_seconds))
 
 
 def logos(runtime) -> dict:

@@ -188,8 +188,10 @@ class _Worker:
             with _proxy(self.socket) as server:
                 # unoserver's convert(inpath, indata, outpath, convert_to, filtername,
                 # filter_options, update_index, infiltername, password)
+                # update_index off: it refreshes the layout twice to update tables of
+                # contents, which letters do not have.
                 server.convert(str(docx), None, str(out), "pdf", "writer_pdf_Export", options,
-                               True, None, None)
+                               False, None, None)
         except Exception as e:
             if fired.is_set():
                 raise ConversionTimeout(

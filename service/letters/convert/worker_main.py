@@ -10,6 +10,10 @@ instead and start unoserver's server (its own `serve`, unchanged) as soon as sof
 accepts; the pool's readiness check (an `info()` call that goes through to LibreOffice)
 then answers within about a cold soffice start.
 
+Documents are opened hidden (`Hidden=True`, which unoserver does not pass): a document
+opened in a view costs LibreOffice about 65 ms more per letter for the same PDF
+(docs/decisions.md, "Templates made ready once").
+
 The process exits when its soffice does, and kills its process group when its parent (the
 service) goes away without closing the pool, e.g. SIGKILLed: else a 200 MB soffice would
 outlive us. (PR_SET_PDEATHSIG would fire when the parent's starting thread ends, too early.)
@@ -60,6 +64,7 @@ def main() -> None:
         _loopback_up()
     import unoserver.server
     from unoserver.server import UnoServer
+    unoserver.server.converter.UnoConverter = _hidden_converter()
     # unoserver builds its XML-RPC server from this name in serve(): listen on the unix
     # socket instead of a TCP port.
     unoserver.server.XMLRPCServer = _unix_server(args.socket)
@@ -77,6 +82,30 @@ def main() -> None:
         time.sleep(POLL)
     threading.Thread(target=server.serve, daemon=True, name="xmlrpc").start()
     raise SystemExit(f"soffice exited with status {soffice.wait()}")
+
+
+def _hidden_converter():
+    """unoserver's converter, whose documents open hidden (no view is made for them)."""
+    from com.sun.star.beans import PropertyValue
+    from unoserver.converter import UnoConverter
+
+    class Desktop:
+        def __init__(self, desktop):
+            self._desktop = desktop
+
+        def loadComponentFromURL(self, url, frame, flags, props):  # noqa: N802 (UNO's name)
+            hidden = PropertyValue(Name="Hidden", Value=True)
+            return self._desktop.loadComponentFromURL(url, frame, flags, (*props, hidden))
+
+        def __getattr__(self, name):
+            return getattr(self._desktop, name)
+
+    class Converter(UnoConverter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.desktop = Desktop(self.desktop)
+
+    return Converter
 
 
 class _Handler(xmlrpc.server.SimpleXMLRPCRequestHandler):
