@@ -17,83 +17,23 @@ request type; exit status 1 when a check fails. Clients that get 429 wait Retry-
 import argparse
 import collections
 import json
-import os
 import random
 import re
 import shutil
-import signal
-import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
+
+from served import PULANG, Served, call
 
 from service import db as database
-from service.ops import demo
 from service.records import numbering, office
 
-PULANG = str(Path(sys.executable).parent / "pulang")
 NAMES = ["Sulastri", "Nur Hayati", "Siti Aminah", "Dewi Lestari", "Rina Wati", "Sri Wahyuni",
          "Kartini", "Yuliana", "Ratna Sari", "Maria Goreti", "Fitri Handayani", "Wulan"]
 MIX = [("generate", 0.3), ("search", 0.3), ("download", 0.2), ("read", 0.2)]
-
-
-def call(base, method, path, token, body=None, timeout=300):
-    request = urllib.request.Request(
-        base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read()
-    except OSError as exc:  # refused, reset, timed out: counted as errors
-        return 0, {}, str(exc).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(pool_size: int):
-    work = Path(tempfile.mkdtemp(prefix="pulang-load-"))
-    archive, port = work / "archive", free_port()
-    env = dict(os.environ, PULANG_ARCHIVE=str(archive), PULANG_PORT=str(port), PULANG_HOST="127.0.0.1",
-               PULANG_POOL_SIZE=str(pool_size), PULANG_SECRET_KEY="load-test")
-    subprocess.run([PULANG, "init"], env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL)
-    # Real letters, not samples (CONTOH, no number) as an archive's first run makes.
-    subprocess.run([PULANG, "office", "set"], env=env, check=True, capture_output=True,
-                   input=json.dumps(demo.OFFICE), text=True)
-    subprocess.run([PULANG, "user", "create", "beban", "--role", "supervisor", "--password-stdin"],
-                   env=env, input="kata sandi beban panjang\n", text=True, check=True, capture_output=True)
-    token = subprocess.run([PULANG, "token", "create", "beban"], env=env, check=True,
-                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    log_path = work / "serve.log"
-    log = open(log_path, "w")
-    server = subprocess.Popen([PULANG, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if json.loads(r.read())["status"] == "ok":
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            sys.exit("server did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.5)
-    return {"base": base, "token": token, "env": env, "archive": archive, "log": log_path,
-            "server": server, "log_file": log}
 
 
 def seed(base, token, cases: int):
@@ -190,15 +130,15 @@ def report(results, elapsed, clients):
     return problems
 
 
-def check_archive(own):
+def check_archive(own: Served):
     problems = []
-    db = sqlite3.connect(own["archive"] / "pulang.db")
+    db = sqlite3.connect(own.archive / "pulang.db")
     dupes = db.execute("SELECT number, count(*) FROM documents GROUP BY number HAVING count(*) > 1").fetchall()
     if dupes:
         problems.append(f"duplicate letter numbers: {dupes[:5]}")
     # Numbers run per register: one office-wide sequence a year, or one per kind (the
     # office's setting; service/records/numbering.py).
-    register = office.get_all(database.connect(own["archive"] / "pulang.db")).get("number_register", "per_kind")
+    register = office.get_all(database.connect(own.archive / "pulang.db")).get("number_register", "per_kind")
     taken: dict[tuple, set[int]] = {}
     for kind, year, seq in db.execute("SELECT kind, year, seq FROM documents"):
         taken.setdefault((numbering.counter_name(register, kind), year), set()).add(seq)
@@ -207,7 +147,7 @@ def check_archive(own):
         problems.append(f"{gaps} letter numbers missing from the register")
     statuses = dict(db.execute("SELECT status, count(*) FROM documents GROUP BY status").fetchall())
     db.close()
-    log = own["log"].read_text(errors="replace")
+    log = own.log.read_text(errors="replace")
     # What happens after SIGTERM is shutdown, not load: waitress may trace a channel it
     # was still closing. Reported, not failed.
     running, _, stopping = log.partition("stopping (signal")
@@ -216,7 +156,7 @@ def check_archive(own):
         problems.append(f"{len(locks)} lock errors or tracebacks in the server log, e.g. {locks[0]}")
     if "Traceback" in stopping:
         print(f"note: {stopping.count('Traceback')} traceback(s) during shutdown (after SIGTERM)")
-    doctor = subprocess.run([PULANG, "doctor"], env=own["env"], capture_output=True, text=True)
+    doctor = subprocess.run([PULANG, "doctor"], env=own.env, capture_output=True, text=True)
     if doctor.returncode != 0:
         problems.append("pulang doctor: " + doctor.stdout[-500:] + doctor.stderr[-500:])
     print(f"\ndocuments in the archive by status: {statuses}; letter numbers: "
@@ -238,8 +178,9 @@ def main():
     args = parser.parse_args()
     if args.url and not re.match(r"https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$", args.url):
         sys.exit("loopback only: --url must be http://127.0.0.1:PORT or localhost")
-    own = None if args.url else start_server(args.pool_size)
-    base, token = (args.url, args.token) if args.url else (own["base"], own["token"])
+    # Kept until the archive is checked below, after the server has stopped.
+    own = None if args.url else Served(args.pool_size, keep=True)
+    base, token = (args.url, args.token) if args.url else (own.base, own.token)
     try:
         case_ids, doc_ids = seed(base, token, args.cases)
         print(f"seeded {len(case_ids)} cases, {len(doc_ids)} letters; running {args.clients} clients "
@@ -247,17 +188,14 @@ def main():
         results, elapsed = run_clients(base, token, case_ids, doc_ids, args.clients, args.seconds)
     finally:
         if own:
-            own["server"].send_signal(signal.SIGTERM)
-            own["server"].wait(timeout=120)
-            own["log_file"].close()
+            own.close()
     problems = report(results, elapsed, args.clients)
     if own:
         problems += check_archive(own)
-    if own:
         if args.keep:
-            print(f"archive and server log kept in {own['archive'].parent}")
+            print(f"archive and server log kept in {own.work}")
         else:
-            shutil.rmtree(own["archive"].parent, ignore_errors=True)
+            shutil.rmtree(own.work, ignore_errors=True)
     if problems:
         print("\nFAILED:\n  " + "\n  ".join(problems))
         sys.exit(1)
