@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/ceremony_bench.py                     # 3 runs, prints JSON
     .venv/bin/python bench/ceremony_bench.py --runs 5 --write-docs   # also docs/performance.md
+    .venv/bin/python bench/ceremony_bench.py --served            # through `pulang serve`, 3 runs
+    .venv/bin/python bench/ceremony_bench.py --served --runs 1 --cases 10 --no-peer
 
 Each run makes a fresh archive with --cases invented women (2 to 4 aid items each) in
 one ceremony, and times, through the real app and its job consumer (4 threads, a warm
@@ -19,6 +21,19 @@ them):
   naive      docxtpl + one `soffice --convert-to pdf` process per letter (no stamping,
              archiving or indexing), on a sample of --naive-sample letters, scaled.
 
+--served measures what users get instead: each run starts `pulang serve` as its own process
+on a fresh archive (bench/served.py, as `make run` does: its own job consumer, pool of 2
+LibreOffice workers, stamping processes), seeds two ceremonies of --cases women over HTTP
+(untimed), then times the first print job after start and a second one right after (the
+steady state; on the second ceremony, because a reprint of the same one reuses every
+letter): POST print until GET /jobs/{id} says done, polled every 0.2 s, with the CPU
+seconds of the service, LibreOffice and the stamping processes. After each job it fetches
+the merged PDF and checks the archive read-only (one valid document per woman and kind,
+numbers 1..n without gaps); anything wrong is listed under "warnings". Then, the server
+stopped, the best peer in the same run: `PEERS_PATHS=D2 bash ../shared/peers/bench_peers.sh
+100` (Carbone, 2 factories; --peers PATH, or --no-peer to skip). The headline is the ratio
+of our steady documents/s to Carbone-2's, taken within each run.
+
 Ratios are taken within each run (the machine is shared: absolute times drift, ratios
 much less), then the median of the runs is reported. A benchmark, not a test: nothing
 here asserts a time. Chunk-level timings (render, LibreOffice, cut+stamp, store) come
@@ -32,12 +47,14 @@ import logging
 import os
 import platform
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +74,7 @@ from service.letters.render import render_docx  # noqa: E402
 from service.records.office import get_all  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.ops import demo  # noqa: E402
+from served import Served  # noqa: E402
 
 KINDS = ["pledge", "aid_receipt", "release_report", "aid_roster", "ceremony_report"]
 FIRST = ("Siti Nur Sri Dewi Rina Maria Yuliana Ratna Endang Fitri Agustina Kartini Wulan "
@@ -68,6 +86,12 @@ REGIONS = [("351015", "Banyuwangi, Jawa Timur"), ("357806", "Surabaya, Jawa Timu
 AID = [("kemensos_transfer", [5_050_000, 6_000_000]), ("ticket", [1_500_000, 1_750_000, 2_000_000]),
        ("living_allowance", [1_800_000, 2_250_000]), ("business_capital", [3_000_000]),
        ("transport", [250_000]), ("equipment", [850_000])]
+
+CEREMONY = {"title": "Pelepasan dan Pemulangan Penerima Manfaat", "date": "2024-07-31",
+            "place": "Aula Rumah Dinas Wali Kota Jambi",
+            "officials": [{"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota Jambi",
+                           "nip": "196703041993031005"}]}
+PRINT = {"kinds": KINDS, "copies": {"aid_receipt": 2}, "duplex": True}  # the "fast" job
 
 
 class ChunkLog(logging.Handler):
@@ -82,9 +106,10 @@ class ChunkLog(logging.Handler):
             self.records.append(record.args[-1])
 
 
-def seed(client, headers, count: int, rng: random.Random) -> list[int]:
-    ids = []
-    for i in range(count):
+def invented(count: int, rng: random.Random, start: int = 0, release: bool = False):
+    """(case body, [aid item bodies]) for `count` invented women, the i-th from `start`;
+    with `release`, a release date and place on the case too."""
+    for i in range(start, start + count):
         code, region = REGIONS[i % len(REGIONS)]
         birth = dt.date(rng.randint(1980, 2001), rng.randint(1, 12), rng.randint(1, 28))
         nik = f"{code}{birth.day + 40:02d}{birth.month:02d}{birth.year % 100:02d}{i + 1:04d}"
@@ -94,11 +119,20 @@ def seed(client, headers, count: int, rng: random.Random) -> list[int]:
                 "allow_duplicate": True}
         if i % 7:  # some have no e-KTP
             body["nik"] = nik
+        if release:
+            body.update(release_date=CEREMONY["date"], release_place=CEREMONY["place"])
+        aid = [{"kind": kind, "amount": rng.choice(amounts), "source": "APBD Kota Jambi TA 2024"}
+               for kind, amounts in rng.sample(AID, rng.randint(2, 4))]
+        yield body, aid
+
+
+def seed(client, headers, count: int, rng: random.Random) -> list[int]:
+    ids = []
+    for body, aid in invented(count, rng):
         case = client.post("/api/v1/cases", headers=headers, json=body)
         assert case.status_code == 201, case.json
-        for kind, amounts in rng.sample(AID, rng.randint(2, 4)):
-            r = client.post(f"/api/v1/cases/{case.json['id']}/aid", headers=headers,
-                            json={"kind": kind, "amount": rng.choice(amounts), "source": "APBD Kota Jambi TA 2024"})
+        for item in aid:
+            r = client.post(f"/api/v1/cases/{case.json['id']}/aid", headers=headers, json=item)
             assert r.status_code == 201, r.json
         ids.append(case.json["id"])
     return ids
@@ -115,11 +149,7 @@ def archive(root: Path, pool, count: int):
     headers = {"Authorization": f"Bearer {create_token(db, 'bench')}"}
     client = app.test_client()
     ids = seed(client, headers, count, random.Random(count))
-    ceremony = client.post("/api/v1/ceremonies", headers=headers, json={
-        "title": "Pelepasan dan Pemulangan Penerima Manfaat",
-        "date": "2024-07-31", "place": "Aula Rumah Dinas Wali Kota Jambi", "case_ids": ids,
-        "officials": [{"name": "Drs. H. Sri Purwanto, M.M.", "title": "Penjabat Wali Kota Jambi",
-                       "nip": "196703041993031005"}]}).json
+    ceremony = client.post("/api/v1/ceremonies", headers=headers, json=dict(CEREMONY, case_ids=ids)).json
     return settings, runtime, db, client, headers, ids, ceremony
 
 
@@ -162,7 +192,7 @@ def time_job(root: Path, pool, count: int, *, combine: bool, chunks: ChunkLog) -
     try:
         started = time.perf_counter()
         response = client.post(f"/api/v1/ceremonies/{ceremony['id']}/print", headers=headers,
-                               json={"kinds": KINDS, "copies": {"aid_receipt": 2}, "duplex": True})
+                               json=PRINT)
         assert response.status_code == 202, response.json
         job_id = response.json["job_id"]
         while (job := client.get(f"/api/v1/jobs/{job_id}", headers=headers).json)["state"] not in ("done", "failed"):
@@ -245,7 +275,18 @@ def main():
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--docs-from", metavar="JSON", help="write docs/performance.md from a "
                         "report this script printed before, without measuring")
+    served = parser.add_argument_group("served mode (pulang serve as its own process, the HTTP API)")
+    served.add_argument("--served", action="store_true", help="the first job after start and the "
+                        "steady one through `pulang serve`, and the peer (Carbone-2) in the same run")
+    served.add_argument("--no-peer", action="store_true", help="skip the peer")
+    served.add_argument("--peers", metavar="PATH", help="the peers folder holding bench_peers.sh "
+                        "(default: ../shared/peers of this checkout or of the main checkout)")
+    served.add_argument("--peer-letters", type=int, default=100)
+    served.add_argument("--keep", action="store_true", help="keep each run's archive and serve.log")
     args = parser.parse_args()
+    if args.served:
+        served_main(args)
+        return
     if args.docs_from:
         write_docs(json.loads(Path(args.docs_from).read_text()))
         return
@@ -303,6 +344,248 @@ def main():
     print(json.dumps(report, indent=1))
     if args.write_docs:
         write_docs(report)
+
+
+# --- Served mode: the product as `make run` serves it, through the HTTP API ---------------
+
+CASE_KINDS = ("pledge", "aid_receipt", "release_report")
+
+
+def served_ceremony(server, count: int, rng: random.Random, start: int, title: str) -> tuple[int, list[int]]:
+    """`count` invented women (cases and aid over HTTP) in one new ceremony: (id, case ids)."""
+    ids = []
+    for body, aid in invented(count, rng, start, release=True):
+        case = server.json("POST", "/api/v1/cases", body, expect=(201,))
+        for item in aid:
+            server.json("POST", f"/api/v1/cases/{case['id']}/aid", item, expect=(201,))
+        ids.append(case["id"])
+    ceremony = server.json("POST", "/api/v1/ceremonies", dict(CEREMONY, title=title, case_ids=ids),
+                           expect=(201,))
+    return ceremony["id"], ids
+
+
+def _iso_s(later: str | None, earlier: str | None) -> float | None:
+    if not later or not earlier:
+        return None
+    return round((dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)).total_seconds(), 2)
+
+
+def served_job(server, ceremony_id: int, case_ids: list[int]) -> dict:
+    """One print job, POST to done (polled every 0.2 s), with the CPU each role spent;
+    then, untimed, the merged PDF fetched and the archive checked."""
+    before_pids, cpu_before = server.processes(), server.cpu()
+    started = time.perf_counter()
+    job_id = server.json("POST", f"/api/v1/ceremonies/{ceremony_id}/print", PRINT, expect=(202,))["job_id"]
+    while (job := server.json("GET", f"/api/v1/jobs/{job_id}"))["state"] not in ("done", "failed"):
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    cpu_after, after_pids = server.cpu(), server.processes()
+    expected = 3 * len(case_ids) + 2
+    documents = job["total"]
+    cpu = {role: round(cpu_after[role] - cpu_before.get(role, 0), 2) for role in cpu_after}
+    result = {"job_id": job_id, "state": job["state"], "seconds": round(seconds, 2),
+              "documents": documents, "pages": job["pages"],
+              "documents_per_s": round(documents / seconds, 2),
+              "server_queued_s": _iso_s(job["started_at"], job["created_at"]),
+              "server_running_s": _iso_s(job["finished_at"], job["started_at"]),
+              "cpu_s": cpu, "cpu_s_total": round(sum(cpu.values()), 2),
+              "cpu_ms_per_document": {role: round(1000 * v / documents, 1) for role, v in cpu.items()},
+              "warnings": []}
+    warnings = result["warnings"]
+    if job["state"] != "done":
+        warnings.append(f"job {job_id} {job['state']}: {job['error']}")
+    if documents != expected:
+        warnings.append(f"job {job_id} made {documents} documents, expected {expected}")
+    ended = sorted(set(before_pids) - set(after_pids))
+    if ended:  # their CPU is not in the difference
+        warnings.append(f"processes ended during job {job_id} (CPU undercounted): "
+                        + ", ".join(f"{pid} {before_pids[pid]}" for pid in ended))
+    if job["state"] == "done":
+        status, headers, body = server.call("GET", job["result_url"])
+        if status != 200 or not body.startswith(b"%PDF"):
+            warnings.append(f"job {job_id}: merged PDF {status}, {body[:80]!r}")
+        result["merged_pdf_mb"] = round(len(body) / 1e6, 1)
+    result["chunks"] = job_chunks(server.archive / "pulang.db", job_id, job["started_at"])
+    warnings += check_archive(server.archive / "pulang.db", ceremony_id, case_ids)
+    return result
+
+
+def _read_only(db_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+
+
+def job_chunks(db_path: Path, job_id: int, started_at: str | None) -> list[list]:
+    """[chunk, letters, seconds from the job's start to the chunk done, attempts]."""
+    with closing(_read_only(db_path)) as db:
+        rows = db.execute("SELECT chunk, size, finished_at, attempts FROM print_job_chunks "
+                          "WHERE job_id = ? ORDER BY finished_at", [job_id]).fetchall()
+    return [[chunk, size, _iso_s(finished, started_at), attempts] for chunk, size, finished, attempts in rows]
+
+
+def check_archive(db_path: Path, ceremony_id: int, case_ids: list[int]) -> list[str]:
+    """Exactly one valid document per woman and kind (and one roster, one ceremony report
+    for the ceremony); each letter-number counter's numbers 1..n are n documents, all
+    valid: no gap, no repeat. Read-only, beside the running server."""
+    problems = []
+    with closing(_read_only(db_path)) as db:
+        marks = ",".join("?" * len(case_ids))
+        for kind in CASE_KINDS:
+            counts = dict(db.execute(
+                f"SELECT case_id, COUNT(*) FROM documents WHERE kind = ? AND status = 'valid' "
+                f"AND case_id IN ({marks}) GROUP BY case_id", [kind, *case_ids]).fetchall())
+            wrong = [c for c in case_ids if counts.get(c, 0) != 1]
+            if wrong:
+                problems.append(f"ceremony {ceremony_id}: {len(wrong)} women without exactly one valid "
+                                f"{kind} (e.g. case {wrong[0]}: {counts.get(wrong[0], 0)})")
+        for kind in ("aid_roster", "ceremony_report"):
+            (n,), = db.execute("SELECT COUNT(*) FROM ceremony_documents JOIN documents "
+                               "ON documents.id = ceremony_documents.document_id WHERE ceremony_id = ? "
+                               "AND ceremony_documents.kind = ? AND status = 'valid'", [ceremony_id, kind])
+            if n != 1:
+                problems.append(f"ceremony {ceremony_id}: {n} valid {kind}, expected 1")
+        # Each counter (the office's one register, or one per kind: records/numbering.py)
+        # handed out 1..value, and each of those numbers is exactly one document.
+        for name, year, value in db.execute("SELECT name, year, value FROM counters "
+                                            "WHERE name LIKE 'doc:%'").fetchall():
+            kinds = "" if name == "doc:register" else "AND kind = ?"
+            seqs = [seq for seq, in db.execute(f"SELECT seq FROM documents WHERE year = ? {kinds}",
+                                               [year] + ([name[4:]] if kinds else []))]
+            if sorted(seqs) != list(range(1, value + 1)):
+                missing = sorted(set(range(1, value + 1)) - set(seqs))
+                problems.append(f"counter {name} {year}: {value} numbers handed out, {len(seqs)} "
+                                f"documents, {len(set(seqs))} distinct; missing {missing[:5]}")
+        for status, n in db.execute("SELECT status, COUNT(*) FROM documents WHERE status != 'valid' "
+                                    "GROUP BY status"):
+            problems.append(f"{n} documents {status}")
+    return problems
+
+
+def find_peers(option: str | None) -> Path | None:
+    """../shared/peers: --peers, else beside this checkout, else beside the main checkout of
+    this repository (a worktree's ../shared may not exist)."""
+    candidates = [Path(option)] if option else [ROOT.parent / "shared" / "peers"]
+    if not option:
+        common = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--path-format=absolute",
+                                 "--git-common-dir"], capture_output=True, text=True).stdout.strip()
+        if common:
+            candidates.append(Path(common).parent.parent / "shared" / "peers")
+    return next((c.resolve() for c in candidates if (c / "bench_peers.sh").is_file()), None)
+
+
+def run_peer(peers: Path, letters: int) -> dict:
+    """`PEERS_PATHS=D2 bash ../shared/peers/bench_peers.sh N`: Carbone with two factories
+    (its setup untimed), results read from the raw JSON it writes under PEERS_RESULTS."""
+    results = Path(tempfile.mkdtemp(prefix="pulang-peers-results-"))
+    env = dict(os.environ, PEERS_PATHS="D2", PEERS_RESULTS=str(results))
+    env.setdefault("PEERS_WORK", str(Path(tempfile.gettempdir()) / "pulang-ceremony-bench-peers"))
+    log = results / "bench_peers.log"
+    load = os.getloadavg()[0]
+    with open(log, "w") as out:
+        rc = subprocess.run(["bash", str(peers / "bench_peers.sh"), str(letters)], env=env,
+                            stdout=out, stderr=subprocess.STDOUT, timeout=3600).returncode
+    found = sorted(results.glob(f"*_N{letters}/run1_D2.measure.json"))
+    if not found:
+        return {"error": f"bench_peers.sh exit {rc}, no result; log: {log}",
+                "log_tail": log.read_text()[-1500:]}
+    measure = json.loads(found[-1].read_text())
+    base = str(found[-1]).removesuffix(".measure.json")
+    phases = json.loads(Path(base + ".phases.json").read_text()) if Path(base + ".phases.json").exists() else {}
+    verify = json.loads(Path(base + ".verify.json").read_text()) if Path(base + ".verify.json").exists() else {}
+    fixed = sum(phases.get("phases_s", {}).get(k, 0) for k in ("startup", "shutdown"))
+    wall = measure["wall_s"]
+    peer = {"path": "D2 (Carbone, 2 factories)", "letters": letters, "wall_s": wall,
+            "documents_per_s": round(letters / wall, 2),
+            "startup_and_shutdown_s": round(fixed, 2),
+            "steady_documents_per_s": round(letters / (wall - fixed), 2) if wall > fixed else None,
+            "rc": measure["rc"], "verify_pass": verify.get("pass"), "load_average_at_start": load,
+            "results": str(found[-1].parent)}
+    if measure["rc"] != 0 or not verify.get("pass"):
+        peer["warning"] = f"peer exit {measure['rc']}, verify {verify.get('pass')}: see {found[-1].parent}"
+    return peer
+
+
+def served_run(args, n: int, peers: Path | None) -> dict:
+    load = os.getloadavg()[0]
+    rng = random.Random(args.cases)  # the same women every run
+    began = time.perf_counter()
+    with Served(pool_size=2, keep=args.keep) as server:
+        start_s = time.perf_counter() - began
+        seeding = time.perf_counter()
+        first_ceremony = served_ceremony(server, args.cases, rng, 0, CEREMONY["title"] + " (gelombang 1)")
+        steady_ceremony = served_ceremony(server, args.cases, rng, args.cases,
+                                          CEREMONY["title"] + " (gelombang 2)")
+        seed_s = time.perf_counter() - seeding
+        first = served_job(server, *first_ceremony)
+        steady = served_job(server, *steady_ceremony)
+        memory = server.memory()
+        log = server.log
+    run = {"load_average_at_start": round(load, 2), "server_start_s": round(start_s, 2),
+           "seed_s_untimed": round(seed_s, 1), "first_job_s": first["seconds"],
+           "steady_job_s": steady["seconds"], "documents": steady["documents"],
+           "first_documents_per_s": first["documents_per_s"],
+           "steady_documents_per_s": steady["documents_per_s"],
+           "first_over_steady": round(first["seconds"] / steady["seconds"], 2),
+           "first": first, "steady": steady, "memory_mb_after": memory}
+    if args.keep:
+        run["server_log"] = str(log)
+    if peers is not None:
+        run["carbone2"] = peer = run_peer(peers, args.peer_letters)
+        if "documents_per_s" in peer:
+            run["ratio_to_carbone2"] = round(steady["documents_per_s"] / peer["documents_per_s"], 2)
+    print(json.dumps({"run": n + 1, "load": run["load_average_at_start"], "first_s": run["first_job_s"],
+                      "steady_s": run["steady_job_s"], "ratio_to_carbone2": run.get("ratio_to_carbone2"),
+                      "warnings": first["warnings"] + steady["warnings"]}), file=sys.stderr, flush=True)
+    return run
+
+
+def served_main(args) -> None:
+    peers = None
+    if not args.no_peer:
+        peers = find_peers(args.peers)
+        if peers is None:
+            sys.exit("bench_peers.sh not found beside the repository (../shared/peers): "
+                     "give --peers PATH or --no-peer")
+    about = machine()
+    runs = [served_run(args, n, peers) for n in range(args.runs)]
+
+    def median(get):
+        values = [v for r in runs if (v := get(r)) is not None]
+        return round(statistics.median(values), 2) if values else None
+
+    roles = sorted({role for r in runs for job in ("first", "steady") for role in r[job]["cpu_s"]})
+    summary = {
+        "ratio_to_carbone2": median(lambda r: r.get("ratio_to_carbone2")),
+        "first_over_steady": median(lambda r: r["first_over_steady"]),
+        "first_job_s": median(lambda r: r["first_job_s"]),
+        "steady_job_s": median(lambda r: r["steady_job_s"]),
+        "steady_documents_per_s": median(lambda r: r["steady_documents_per_s"]),
+        "first_documents_per_s": median(lambda r: r["first_documents_per_s"]),
+        "carbone2_documents_per_s": median(lambda r: r.get("carbone2", {}).get("documents_per_s")),
+        "cpu_ms_per_document": {job: {role: median(lambda r: r[job]["cpu_ms_per_document"].get(role, 0))
+                                      for role in roles} for job in ("steady", "first")},
+        "cpu_s_per_job": {job: {role: median(lambda r: r[job]["cpu_s"].get(role, 0)) for role in roles}
+                          for job in ("steady", "first")},
+        "load_average_at_start": [r["load_average_at_start"] for r in runs],
+    }
+    warnings = [f"run {i + 1} {job}: {w}" for i, r in enumerate(runs) for job in ("first", "steady")
+                for w in r[job]["warnings"]]
+    warnings += [f"run {i + 1} peer: {r['carbone2'].get('warning') or r['carbone2'].get('error')}"
+                 for i, r in enumerate(runs) if "carbone2" in r
+                 and (r["carbone2"].get("warning") or r["carbone2"].get("error"))]
+    command = " ".join(["bench/ceremony_bench.py", *sys.argv[1:]])
+    report = {"machine": about, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+              "command": f".venv/bin/python {command}",
+              "peer_command": (f"PEERS_PATHS=D2 bash {peers}/bench_peers.sh {args.peer_letters}"
+                               if peers else None),
+              "what": (f"pulang serve (pool of 2 LibreOffice workers), fresh archive per run; two "
+                       f"ceremonies of {args.cases} invented women seeded over HTTP (untimed); the "
+                       f"first print job after start, then the steady one on the second ceremony: "
+                       f"POST print -> job done (polled every 0.2 s), {3 * args.cases + 2} documents "
+                       f"each; Carbone 2 factories measured in the same run after the server stopped; "
+                       f"ratio_to_carbone2 = steady documents/s / Carbone documents/s (its wall time "
+                       f"for {args.peer_letters} letters, factory start included, as the issue counts it)"),
+              "median_of_runs": summary, "warnings": warnings, "runs": runs}
+    print(json.dumps(report, indent=1))
 
 
 START, END = "<!-- ceremony-bench:start -->", "<!-- ceremony-bench:end -->"
