@@ -370,16 +370,23 @@ def _iso_s(later: str | None, earlier: str | None) -> float | None:
     return round((dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)).total_seconds(), 2)
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores, every process), /proc/stat."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def served_job(server, ceremony_id: int, case_ids: list[int]) -> dict:
     """One print job, POST to done (polled every 0.2 s), with the CPU each role spent;
     then, untimed, the merged PDF fetched and the archive checked."""
-    before_pids, cpu_before = server.processes(), server.cpu()
+    before_pids, cpu_before, busy_before = server.processes(), server.cpu(), machine_busy_s()
     started = time.perf_counter()
     job_id = server.json("POST", f"/api/v1/ceremonies/{ceremony_id}/print", PRINT, expect=(202,))["job_id"]
     while (job := server.json("GET", f"/api/v1/jobs/{job_id}"))["state"] not in ("done", "failed"):
         time.sleep(0.2)
     seconds = time.perf_counter() - started
-    cpu_after, after_pids = server.cpu(), server.processes()
+    cpu_after, busy_after, after_pids = server.cpu(), machine_busy_s(), server.processes()
     expected = 3 * len(case_ids) + 2
     documents = job["total"]
     cpu = {role: round(cpu_after[role] - cpu_before.get(role, 0), 2) for role in cpu_after}
@@ -389,6 +396,9 @@ def served_job(server, ceremony_id: int, case_ids: list[int]) -> dict:
               "server_queued_s": _iso_s(job["started_at"], job["created_at"]),
               "server_running_s": _iso_s(job["finished_at"], job["started_at"]),
               "cpu_s": cpu, "cpu_s_total": round(sum(cpu.values()), 2),
+              # the rest of the machine meanwhile: other sessions, this bench, kernel threads,
+              # and processes of the server that started and ended within the job
+              "others_cpu_s": round(busy_after - busy_before - sum(cpu.values()), 2),
               "cpu_ms_per_document": {role: round(1000 * v / documents, 1) for role, v in cpu.items()},
               "warnings": []}
     warnings = result["warnings"]
@@ -498,6 +508,8 @@ def run_peer(peers: Path, letters: int) -> dict:
             "startup_and_shutdown_s": round(fixed, 2),
             "steady_documents_per_s": round(letters / (wall - fixed), 2) if wall > fixed else None,
             "rc": measure["rc"], "verify_pass": verify.get("pass"), "load_average_at_start": load,
+            "busy_others_at_start": [" ".join(line.split()[1:]) for line in log.read_text().splitlines()
+                                     if line.strip().startswith("busy:")],
             "results": str(found[-1].parent)}
     if measure["rc"] != 0 or not verify.get("pass"):
         peer["warning"] = f"peer exit {measure['rc']}, verify {verify.get('pass')}: see {found[-1].parent}"
@@ -545,7 +557,7 @@ def served_main(args) -> None:
         if peers is None:
             sys.exit("bench_peers.sh not found beside the repository (../shared/peers): "
                      "give --peers PATH or --no-peer")
-    about = machine()
+    about, date = machine(), dt.datetime.now().astimezone().isoformat(timespec="seconds")
     runs = [served_run(args, n, peers) for n in range(args.runs)]
 
     def median(get):
@@ -566,6 +578,7 @@ def served_main(args) -> None:
         "cpu_s_per_job": {job: {role: median(lambda r: r[job]["cpu_s"].get(role, 0)) for role in roles}
                           for job in ("steady", "first")},
         "load_average_at_start": [r["load_average_at_start"] for r in runs],
+        "others_cpu_s_during_jobs": [[r["first"]["others_cpu_s"], r["steady"]["others_cpu_s"]] for r in runs],
     }
     warnings = [f"run {i + 1} {job}: {w}" for i, r in enumerate(runs) for job in ("first", "steady")
                 for w in r[job]["warnings"]]
@@ -573,7 +586,7 @@ def served_main(args) -> None:
                  for i, r in enumerate(runs) if "carbone2" in r
                  and (r["carbone2"].get("warning") or r["carbone2"].get("error"))]
     command = " ".join(["bench/ceremony_bench.py", *sys.argv[1:]])
-    report = {"machine": about, "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    report = {"machine": about, "date": date,
               "command": f".venv/bin/python {command}",
               "peer_command": (f"PEERS_PATHS=D2 bash {peers}/bench_peers.sh {args.peer_letters}"
                                if peers else None),
