@@ -11,7 +11,8 @@ processes spent per letter; then, for 3 more letters, how long until search find
 (the index commits off the request path, twice a second at most); then `--naive` naive
 conversions. `--memory N` then makes N
 more letters and prints the memory of the service, its LibreOffice workers and its
-stamping processes at 0, N/2 and N letters. Prints JSON, with the load average at start.
+stamping processes at 0, N/4, N/2, 3N/4 and N letters (each process's proportional set
+size: bench/served.py). Prints JSON, with the load average at start.
 A benchmark, not a test: nothing here asserts a time.
 """
 
@@ -102,7 +103,7 @@ def main():
     parser.add_argument("--letters", type=int, default=15)
     parser.add_argument("--naive", type=int, default=3)
     parser.add_argument("--memory", type=int, default=0, metavar="N",
-                        help="then make N letters, printing memory at 0, N/2 and N")
+                        help="then make N letters, printing memory every N/4")
     parser.add_argument("--pool-size", type=int, default=2)
     args = parser.parse_args()
     report = {"machine": f"{platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -127,7 +128,7 @@ def main():
                                      "cpu_ms_per_letter": spent})
         if args.memory:
             memory, extra = {"0": server.memory()}, 0
-            for mark in (args.memory // 2, args.memory):
+            for mark in (args.memory * k // 4 for k in range(1, 5)):
                 while extra < mark:
                     i = made + extra
                     letter(server, cases[i % len(cases)], KINDS[i % len(KINDS)])
