@@ -21,7 +21,7 @@ from pypdf.generic import NameObject, NumberObject
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from service.letters.stamp import BAND, StampError, page_count, stamp_pdf, void_pdf
+from service.letters.stamp import BAND, StampError, page_count, stamp_many, stamp_pdf, void_pdf
 
 NUMBER = "460/013/DINSOS/VII/2024"
 URL = "https://pulang.dinsos.example.go.id/v/q7Xk2mP9vR4tB8nL3wZ5"
@@ -204,6 +204,27 @@ def test_three_reportlab_pages_carry_number_and_page_numbers(tmp_path):
     assert "Demikian surat pernyataan ini saya buat dengan sebenarnya." in text
     assert decode_qr(out, tmp_path, page=1) == [f"{URL}/1"]
     assert decode_qr(out, tmp_path, page=3) == [f"{URL}/3"]
+
+
+def test_many_letters_stamped_together_each_get_their_own_stamp(tmp_path):
+    """stamp_many (a print job's letters, one overlay document for the group): each
+    letter carries its own number, its own "Hal. i/n" and its own QR, as stamp_pdf gives."""
+    letters = [(reportlab_pdf(3), {"number": "400/001/DINSOS/2026", "verify_url": URL + "a"}),
+               (reportlab_pdf(1), {"number": "400/002/DINSOS/2026", "verify_url": URL + "b",
+                                   "first_page_number": False}),
+               (reportlab_pdf(2), {"number": "400/003/DINSOS/2026", "verify_url": URL + "c"})]
+    together = stamp_many(letters)
+    assert [n for _, n in together] == [3, 1, 2]
+    for (src, options), (out, n) in zip(letters, together):
+        alone, _ = stamp_pdf(src, **options)
+        assert_valid(out, n, src)
+        assert [page_text(out, i) for i in range(1, n + 1)] == \
+            [page_text(alone, i) for i in range(1, n + 1)]
+        for i in range(1, n + 1):
+            page = words(page_text(out, i))
+            assert f"Nomor: {options['number']}" in page
+            assert (f"Hal. {i}/{n}" in page) == (i > 1 or options.get("first_page_number", True))
+        assert decode_qr(out, tmp_path, page=n) == [f"{options['verify_url']}/{n}"]
 
 
 def test_one_reportlab_page(tmp_path):

@@ -26,7 +26,7 @@ from ..search import SearchIndex
 from .pdftext import extract_text, page_texts
 from .priority import lower_this_thread
 from .split import split
-from .stamp import stamp_pdf
+from .stamp import stamp_many
 
 
 def start_time(pid: int) -> str | None:
@@ -52,9 +52,10 @@ def cut(pdf: bytes, numbers: list[str]) -> list[tuple[bytes, int, str]]:
 def stamp_each(letters: list[tuple]) -> list[tuple[bytes, int, str]]:
     """(PDF, number, verify URL, text or None[, stamp_pdf options]) per letter →
     (stamped, pages, text)."""
-    return [(*stamp_pdf(pdf, number=number, verify_url=url, **(options[0] if options else {})),
-             text if text is not None else extract_text(pdf))
-            for pdf, number, url, text, *options in letters]
+    stamped = stamp_many([(pdf, {"number": number, "verify_url": url, **(options[0] if options else {})})
+                          for pdf, number, url, _, *options in letters])
+    return [(pdf, pages, text if text is not None else extract_text(original))
+            for (pdf, pages), (original, _, _, text, *_) in zip(stamped, letters)]
 
 
 def read_each(pdfs: list[bytes]) -> list[tuple[int, str]]:

@@ -53,7 +53,7 @@ from ..errors import PulangError
 from . import pdf_meta
 from .pdf_update import Stream, Update, get_resolved
 
-__all__ = ["StampError", "stamp_pdf", "sample_pdf", "void_pdf", "page_count", "page_url"]
+__all__ = ["StampError", "stamp_pdf", "stamp_many", "sample_pdf", "void_pdf", "page_count", "page_url"]
 
 
 class StampError(PulangError, ValueError):
@@ -153,11 +153,33 @@ def stamp_pdf(
     """
     draw, qr = footer(number=number, verify_url=verify_url, label=label,
                       first_page_number=first_page_number)
-    return _overlay(
-        pdf, draw,
-        artifact=b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
-        per_page=lambda i: {_QR_NAME: qr(i)},
-    )
+    return _overlay(pdf, draw, artifact=_FOOTER, per_page=lambda i: {_QR_NAME: qr(i)})
+
+
+def stamp_many(letters: Sequence[tuple[bytes, dict]]) -> list[tuple[bytes, int]]:
+    """stamp_pdf(pdf, **options) for each (pdf, options), with one overlay document drawn
+    for all of them: reportlab subsets and writes its font once, not once a letter (a
+    third of a letter's stamping). Each letter gets what stamp_pdf would give it; the font
+    subset it carries covers the glyphs of the whole group."""
+    opened = [_Opened(pdf) for pdf, _ in letters]
+    footers = [footer(**options) for _, options in letters]
+    owner = [(k, i, len(o.pages)) for k, o in enumerate(opened) for i in range(1, len(o.pages) + 1)]
+
+    def draw(c: rl_canvas.Canvas, w: float, h: float, page: int, _pages: int) -> None:
+        k, i, n = owner[page - 1]
+        footers[k][0](c, w, h, i, n)
+
+    overlay = list(_draw_overlays([g for o in opened for g in o.geoms], draw).pages)
+    out, start = [], 0
+    for o, (_, qr) in zip(opened, footers):
+        end = start + len(o.pages)
+        out.append(_apply(o, overlay[start:end], artifact=_FOOTER,
+                          per_page=lambda i, qr=qr: {_QR_NAME: qr(i)}))
+        start = end
+    return out
+
+
+_FOOTER = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
 
 
 def footer(*, number: str, verify_url: str, label: str = "Nomor",
@@ -457,19 +479,31 @@ def _overlay(
 ) -> tuple[bytes, int]:
     """Draw ``draw``'s overlay over every page; ``per_page(i)`` names Form XObjects that
     page i's overlay draws (its QR)."""
-    reader = _reader(pdf)
-    try:
-        up = Update(pdf, reader)
-    except _PDF_ERRORS as exc:
-        raise StampError(f"not a readable PDF: {exc.__class__.__name__}") from exc
-    reader = up.reader
+    opened = _Opened(pdf)
+    overlay = _draw_overlays(opened.geoms, draw)
+    return _apply(opened, list(overlay.pages), artifact=artifact, per_page=per_page)
 
-    pages = list(reader.pages)
-    geoms = [_geometry(p) for p in pages]
-    overlay = _draw_overlays(geoms, draw)
+
+class _Opened:
+    """A PDF about to be stamped: its incremental update, pages and their geometry."""
+
+    def __init__(self, pdf: bytes):
+        reader = _reader(pdf)
+        try:
+            self.up = Update(pdf, reader)
+        except _PDF_ERRORS as exc:
+            raise StampError(f"not a readable PDF: {exc.__class__.__name__}") from exc
+        self.pages = list(self.up.reader.pages)
+        self.geoms = [_geometry(p) for p in self.pages]
+
+
+def _apply(opened: _Opened, overlay_pages: list, *, artifact: bytes,
+           per_page: Callable[[int], dict[str, Stream]] | None = None) -> tuple[bytes, int]:
+    """Put one overlay page over each page (see _overlay); the stamped PDF and its pages."""
+    up, pages, geoms = opened.up, opened.pages, opened.geoms
     opener = up.add(Stream(DictionaryObject(), _WRAP_OPEN))
 
-    for i, (page, g, ov_page) in enumerate(zip(pages, geoms, overlay.pages), start=1):
+    for i, (page, g, ov_page) in enumerate(zip(pages, geoms, overlay_pages), start=1):
         imported = up.import_(ov_page.raw_get("/Resources") if "/Resources" in ov_page else DictionaryObject())
         res = up.resolve(imported)
         if per_page is not None:  # this page's own resources (reportlab may share them)
