@@ -61,7 +61,8 @@ class Merger:
         return source
 
     def blank(self) -> None:
-        width, height = self._doc[len(self._doc) - 1].get_size() if len(self._doc) else A4
+        # By index: loading the page to ask its size parses it (and keeps it until freed).
+        width, height = self._doc.get_page_size(len(self._doc) - 1) if len(self._doc) else A4
         self._doc.new_page(width, height)
 
     def mark(self, title: str, page: int, parent: _Mark | None = None) -> _Mark:
