@@ -12,6 +12,7 @@ stays accounted for and is never handed out again. A crash anywhere leaves a sta
 
 import datetime as dt
 import secrets
+import threading
 import uuid
 
 from .. import faults
@@ -97,6 +98,14 @@ def fail(db, doc: dict, exc: BaseException) -> None:
                                        "updated_at": now_iso()})
 
 
+# Letters take turns for their Python work in this process (render; stamp, text and
+# store), while LibreOffice converts outside it. Python runs one thread at a time: with
+# every letter in flight rendering or stamping at once, a clerk's search waited its turn
+# behind all of them (bench/load.py: search p95 1.1 s once letters got cheap enough for
+# 10 a second). One at a time, a search waits for one letter's step at most.
+_TURN = threading.Lock()
+
+
 def generate_case_document(runtime, db, case_id: int, kind: str, user: dict | None) -> dict:
     """Make one of her letters. While the office's set-up is incomplete it is a sample
     (records/samples.py: no number, no QR, "CONTOH — BELUM BERLAKU" on every page), and
@@ -132,17 +141,19 @@ def _make(runtime, db, doc: dict, template: dict, context: dict, settings: dict,
     scratch = runtime.settings.tmp_dir / uuid.uuid4().hex
     docx, raw_pdf = scratch.with_suffix(".docx"), scratch.with_suffix(".pdf")
     try:
-        render(runtime, template, context, docx,
-               About(doc["kind"], template["version"], (doc["id"],), settings["office"]["name"]))
+        with _TURN:
+            render(runtime, template, context, docx,
+                   About(doc["kind"], template["version"], (doc["id"],), settings["office"]["name"]))
         faults.point("after_render")
         runtime.convert(docx, raw_pdf, place=place)
         faults.point("after_convert")
         base = office.public_base_url(settings, runtime.settings.base_url)
-        stamped, pages = stamp_pdf(raw_pdf.read_bytes(), number=doc["number"],
-                                   verify_url=f"{base}/v/{doc['token']}",
-                                   first_page_number=layout.first_page_number(context))
-        faults.point("after_stamp")
-        doc = finish(db, doc, stamped, pages, runtime.settings.archive)
+        with _TURN:
+            stamped, pages = stamp_pdf(raw_pdf.read_bytes(), number=doc["number"],
+                                       verify_url=f"{base}/v/{doc['token']}",
+                                       first_page_number=layout.first_page_number(context))
+            faults.point("after_stamp")
+            doc = finish(db, doc, stamped, pages, runtime.settings.archive)
     except BaseException as exc:
         fail(db, doc, exc)
         raise
