@@ -75,11 +75,16 @@ class Runtime:
             convert_cli(docx, pdf, bookmarks=bookmarks, timeout=self.settings.convert_timeout,
                         profile_dir=self.settings.run_dir / "cli-profile")
 
+    @property
+    def template_cache(self) -> Path:
+        """Where templates made ready (letters/prepare.py) and combined are kept."""
+        return self.settings.run_dir / "templates"
+
     def workshop(self):
         """What making many letters needs here (letters/bulk.py): this runtime's converter,
         scratch folder and template cache."""
         return Workshop(convert=self.convert, scratch=self.settings.tmp_dir,
-                        template_cache=self.settings.run_dir / "templates",
+                        template_cache=self.template_cache,
                         converters=self.pool.size if self.pool is not None else 1,
                         render_seconds=self.settings.render_seconds)
 

@@ -22,7 +22,8 @@ def _tw(cm: float) -> str:
     return str(round(cm / 2.54 * 1440))  # twips
 
 
-def _q(tag: str) -> str:
+def q(tag: str) -> str:
+    """A WordprocessingML element's or attribute's name as lxml writes it ("{ns}sectPr")."""
     return f"{{{W}}}{tag}"
 
 
@@ -35,59 +36,59 @@ def first_page_number(context: dict) -> bool:
 def set_page(document, layout: dict) -> None:
     """Every section of `document` (word/document.xml, parsed) on the office's paper and margins."""
     short, long_ = PAPERS_CM.get(layout.get("paper", "A4"), PAPERS_CM["A4"])
-    for sect in document.iter(_q("sectPr")):
-        size = sect.find(_q("pgSz"))
+    for sect in document.iter(q("sectPr")):
+        size = sect.find(q("pgSz"))
         if size is None:
-            size = etree.SubElement(sect, _q("pgSz"))
-        landscape = (size.get(_q("orient")) == "landscape"
-                     or int(size.get(_q("w"), "0") or 0) > int(size.get(_q("h"), "0") or 0))
+            size = etree.SubElement(sect, q("pgSz"))
+        landscape = (size.get(q("orient")) == "landscape"
+                     or int(size.get(q("w"), "0") or 0) > int(size.get(q("h"), "0") or 0))
         width, height = (long_, short) if landscape else (short, long_)
-        size.set(_q("w"), _tw(width))
-        size.set(_q("h"), _tw(height))
-        margins = sect.find(_q("pgMar"))
+        size.set(q("w"), _tw(width))
+        size.set(q("h"), _tw(height))
+        margins = sect.find(q("pgMar"))
         if margins is None:
-            margins = etree.SubElement(sect, _q("pgMar"))
-        margins.set(_q("left"), _tw(layout.get("margin_left_cm", 3.0)))
-        margins.set(_q("right"), _tw(layout.get("margin_right_cm", 2.0)))
-        margins.set(_q("top"), _tw(layout.get("margin_top_cm", 2.0)))
-        bottom = int(margins.get(_q("bottom"), "0") or 0)
-        margins.set(_q("bottom"), str(max(bottom, int(_tw(BAND_CM)))))
+            margins = etree.SubElement(sect, q("pgMar"))
+        margins.set(q("left"), _tw(layout.get("margin_left_cm", 3.0)))
+        margins.set(q("right"), _tw(layout.get("margin_right_cm", 2.0)))
+        margins.set(q("top"), _tw(layout.get("margin_top_cm", 2.0)))
+        bottom = int(margins.get(q("bottom"), "0") or 0)
+        margins.set(q("bottom"), str(max(bottom, int(_tw(BAND_CM)))))
 
 
 def set_font(styles, layout: dict) -> None:
     """The document default and Normal style (word/styles.xml, parsed) in the office's font and size."""
     font = layout.get("font")
     size = layout.get("font_size")
-    targets = [styles.find(f"{_q('docDefaults')}/{_q('rPrDefault')}/{_q('rPr')}")]
-    for style in styles.iter(_q("style")):
-        if style.get(_q("styleId")) == "Normal":
-            rpr = style.find(_q("rPr"))
+    targets = [styles.find(f"{q('docDefaults')}/{q('rPrDefault')}/{q('rPr')}")]
+    for style in styles.iter(q("style")):
+        if style.get(q("styleId")) == "Normal":
+            rpr = style.find(q("rPr"))
             if rpr is None:
-                rpr = etree.SubElement(style, _q("rPr"))
+                rpr = etree.SubElement(style, q("rPr"))
             targets.append(rpr)
     for rpr in targets:
         if rpr is None:
             continue
         if font:
-            fonts = rpr.find(_q("rFonts"))
+            fonts = rpr.find(q("rFonts"))
             if fonts is None:
-                fonts = etree.Element(_q("rFonts"))
+                fonts = etree.Element(q("rFonts"))
                 rpr.insert(0, fonts)
             for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
-                fonts.set(_q(attr), font)
+                fonts.set(q(attr), font)
             for attr in ("asciiTheme", "hAnsiTheme", "cstheme", "eastAsiaTheme"):
-                fonts.attrib.pop(_q(attr), None)
+                fonts.attrib.pop(q(attr), None)
         if size:
             for tag in ("sz", "szCs"):
-                el = rpr.find(_q(tag))
+                el = rpr.find(q(tag))
                 if el is None:
-                    el = etree.Element(_q(tag))
+                    el = etree.Element(q(tag))
                     later = next((c for c in rpr if etree.QName(c).localname in _AFTER_SZ), None)
                     if later is not None:
                         later.addprevious(el)
                     else:
                         rpr.append(el)
-                el.set(_q("val"), str(int(size * 2)))
+                el.set(q("val"), str(int(size * 2)))
 
 
 # Children of w:rPr that the schema puts after w:sz and w:szCs (Word refuses other orders).

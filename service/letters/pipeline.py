@@ -167,7 +167,7 @@ def render(runtime, template: dict, context: dict, docx, about: About) -> None:
     """Fill the template (in the sandbox, within its time budget), with the office's logos
     and its page layout."""
     ready = prepared(templates.resolve(runtime.settings, template), context.get("layout") or {},
-                     runtime.workshop().template_cache)
+                     runtime.template_cache)
     render_docx(ready, context, docx, **logos(runtime), about=about,
                 limits=Limits(seconds=runtime.settings.render_seconds))
 

@@ -33,8 +33,8 @@ from pathlib import Path
 from lxml import etree
 
 from . import layout
+from .layout import q
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Templates are uploaded by offices: no entity of theirs is expanded, nothing is fetched.
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 # Any element whose name holds "Style" and whose w:val names a style: pStyle, rStyle,
@@ -89,27 +89,25 @@ def _ready(src: zipfile.ZipFile, page_layout: dict) -> list[tuple[zipfile.ZipInf
     return ready
 
 
-def _q(tag: str) -> str:
-    return f"{{{W}}}{tag}"
-
-
 def _slim(styles, others: list[bytes]) -> None:
     """Leave out the styles nothing refers to, and the latent styles."""
-    by_id = {s.get(_q("styleId")): s for s in styles.iter(_q("style"))}
+    by_id = {s.get(q("styleId")): s for s in styles.iter(q("style"))}
     used = {name.decode() for data in others for name in _NAMED.findall(data)}
-    used |= {sid for sid, s in by_id.items() if s.get(_q("default")) in ("1", "true", "on")}
+    used |= {sid for sid, s in by_id.items() if s.get(q("default")) in ("1", "true", "on")}
     todo = list(used)
     while todo:
         style = by_id.get(todo.pop())
+        if style is None:  # named, but not in styles.xml
+            continue
         for tag in ("basedOn", "next", "link"):
-            named = style.find(_q(tag)) if style is not None else None
-            if named is not None and named.get(_q("val")) not in used:
-                used.add(named.get(_q("val")))
-                todo.append(named.get(_q("val")))
+            named = style.find(q(tag))
+            if named is not None and named.get(q("val")) not in used:
+                used.add(named.get(q("val")))
+                todo.append(named.get(q("val")))
     for sid, style in by_id.items():
         if sid not in used:
             style.getparent().remove(style)
-    for latent in styles.findall(_q("latentStyles")):
+    for latent in styles.findall(q("latentStyles")):
         styles.remove(latent)
 
 
