@@ -10,7 +10,13 @@ import subprocess
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from service.ceremonies.merge import Merger
 from service.letters.pdf_update import Stream, Update
@@ -129,3 +135,53 @@ def test_merged_pdf_carries_its_bookmarks():
     assert reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
     assert out.count(b"%%EOF") == 2  # pdfium's file, then the bookmarks' update
     assert_valid(out, 5, reportlab_pdf(1))
+
+
+def test_page_refs_reads_a_flat_tree_and_walks_any_other():
+    """The merged print's bookmarks need every page's reference: pdfium's flat tree is
+    read from its root node alone, a nested tree (pypdf writes one) the long way, and
+    both give the pages in order."""
+    import pypdfium2 as pdfium
+    from pypdf import PdfWriter
+    from service.ceremonies.merge import Merger, page_refs
+
+    merger = Merger()
+    for size in (1, 3, 2):
+        one = PdfWriter()
+        for _ in range(size):
+            one.add_blank_page(595, 842)
+        out = io.BytesIO()
+        one.write(out)
+        merger.add(out.getvalue())
+    merger.blank()
+    pdf = io.BytesIO()
+    merger._doc.save(pdf)
+    merger.close()
+    flat = pdf.getvalue()
+    reader = PdfReader(io.BytesIO(flat))
+    assert page_refs(reader, flat) == [p.indirect_reference for p in reader.pages]
+    assert len(page_refs(reader, flat)) == 7
+
+    # A tree with an intermediate node holding one page: as many kids as pages at the
+    # root, but the node's bytes hold /Kids, so the tree is walked.
+    nested = PdfWriter()
+    for _ in range(2):
+        nested.add_blank_page(595, 842)
+    root = nested._root_object["/Pages"]
+    kids = root["/Kids"]
+    node = DictionaryObject({NameObject("/Type"): NameObject("/Pages"),
+                             NameObject("/Kids"): ArrayObject(kids[1:]),
+                             NameObject("/Count"): NumberObject(1),
+                             NameObject("/Parent"): root.indirect_reference})
+    node_ref = nested._add_object(node)
+    for kid in kids[1:]:
+        kid.get_object()[NameObject("/Parent")] = node_ref
+    root[NameObject("/Kids")] = ArrayObject([kids[0], node_ref])
+    out = io.BytesIO()
+    nested.write(out)
+    data = out.getvalue()
+    reader = PdfReader(io.BytesIO(data))
+    refs = page_refs(reader, data)
+    assert refs == [p.indirect_reference for p in reader.pages]
+    assert len(refs) == 2 and node_ref.idnum not in [r.idnum for r in refs]
+    assert len(pdfium.PdfDocument(data)) == 2

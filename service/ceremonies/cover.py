@@ -87,11 +87,18 @@ class _Sheet:
 
 def _cover_code(c: canvas.Canvas, x: float, y: float, size: float) -> None:
     """The QR that marks a page as a cover sheet (with its quiet zone, `size` wide)."""
+    renderPDF.draw(_cover_drawing(size), c, x, y)
+
+
+@functools.cache
+def _cover_drawing(size: float) -> Drawing:
+    """Drawn once per process: encoding the QR in reportlab's pure Python took 40 ms, and
+    a cover is drawn twice per job (its draft counts its pages) with a code on each page."""
     widget = QrCodeWidget(COVER_CODE, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, x, y)
+    drawing.add(widget.draw())  # the modules as shapes, not the widget that encodes again
+    return drawing
 
 
 def _fit(text: str, width: float, size: float = 9.5) -> str:

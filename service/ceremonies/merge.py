@@ -95,7 +95,7 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
     if not marks:
         return pdf
     up = Update(pdf)
-    pages = [page.indirect_reference for page in up.reader.pages]
+    pages = page_refs(up.reader, up.original)
 
     def attach(parent_ref: IndirectObject, parent: DictionaryObject, items: list[_Mark]) -> None:
         objs = [DictionaryObject() for _ in items]
@@ -122,3 +122,26 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
     catalog[NameObject("/Outlines")] = outlines_ref
     catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
     return up.write()
+
+
+def page_refs(reader, pdf: bytes) -> list[IndirectObject]:
+    """The references of the pages, in order. pdfium writes a new document's page tree
+    flat, the root's /Kids being the pages themselves: then only that node is read, not
+    every page as pypdf's `reader.pages` does (0.3 s for 800 pages). A kid is known to be
+    a page, not a node, by its bytes holding no /Kids (a node must have them). Any other
+    shape of tree goes pypdf's way."""
+    root = reader.trailer["/Root"]["/Pages"]
+    kids = root.get("/Kids")
+    if isinstance(kids, ArrayObject) and len(kids) == root.get("/Count"):
+        refs = [kid for kid in kids if isinstance(kid, IndirectObject)]
+        if len(refs) == len(kids) and all(_leaf(reader, pdf, ref) for ref in refs):
+            return refs
+    return [page.indirect_reference for page in reader.pages]
+
+
+def _leaf(reader, pdf: bytes, ref: IndirectObject) -> bool:
+    offset = reader.xref.get(ref.generation, {}).get(ref.idnum)
+    if offset is None:  # in an object stream, or not in the table: not known this way
+        return False
+    end = pdf.find(b"endobj", offset)
+    return end > 0 and b"/Kids" not in pdf[offset:end]

@@ -94,18 +94,27 @@ def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
         run_chunk(runtime, job_id, printjobs.ASSEMBLE, timings)
 
 
+def _timed(fn, *args) -> float:
+    """Seconds fn(*args) took."""
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
 def finish(runtime, db, job: dict, timings: dict) -> None:
     """Index every letter this job made (one commit, in a stamping process) while the
     merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
     started = time.perf_counter()
     settings = runtime.settings
     with ThreadPoolExecutor(1) as ex:
-        indexed = ex.submit(processes.run, processes.index, settings.db_path, settings.index_dir,
-                            printjobs.index_hold(job["id"]), settings.key_dir)
+        indexed = ex.submit(_timed, processes.run, processes.index, settings.db_path,
+                            settings.index_dir, printjobs.index_hold(job["id"]), settings.key_dir)
         path, pages, sha256 = assemble.assemble(runtime, db, job)
-        indexed.result()
+        timings["assemble_s"] = time.perf_counter() - started
+        timings["index_s"] = indexed.result()
     timings["finish_s"] = time.perf_counter() - started
-    log.debug("print job %d chunk assemble timings %s", job["id"], {"finish_s": timings["finish_s"]})
+    log.debug("print job %d chunk assemble timings %s", job["id"],
+              {k: timings[k] for k in ("assemble_s", "index_s", "finish_s")})
     printjobs.complete(db, job["id"], path=path, pages=pages, sha256=sha256,
                        pid=os.getpid(), host=leases.HOST)
     log.info("print job %d done: %d pages", job["id"], pages)
