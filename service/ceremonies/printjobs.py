@@ -25,11 +25,14 @@ from ..records.kinds import CEREMONY_KINDS
 from ..records.kinds import DOCUMENT_KINDS as KINDS  # what a print job may print, in print order
 from .context import ORDERS, needs, ordered
 
-# Letters per combined conversion. Measured on 100 women (bench/ceremony_bench.py): 100
-# beat 50 and 34, as each chunk costs LibreOffice a document load (≈ 0.15 s CPU) and the
-# CPU, not an idle converter, is what a 2-core office machine runs short of; two kinds
-# still convert at once, one per worker.
-CHUNK_SIZE = int(os.environ.get("PULANG_CHUNK_SIZE", 100))  # tests set it smaller
+# Letters per combined conversion. Measured through `pulang serve` on 100 women
+# (bench/ceremony_bench.py --served, docs/performance.md): 25 made the job 20 % quicker
+# than 100 (steady medians 6.6 s and 8.3 s; 34: 6.9 s, 15: 7.8 s). A chunk's letters are
+# cut, stamped and stored while the converters already work on the next chunks, and the
+# last chunk, whose tail nothing overlaps, is small. Since LibreOffice opens letters
+# hidden from templates made ready once, a document load costs too little to favour
+# fewer, larger chunks (it did when 100 was chosen).
+CHUNK_SIZE = int(os.environ.get("PULANG_CHUNK_SIZE", 25))  # tests set it smaller
 MAX_COPIES = 10
 ASSEMBLE = "assemble"  # the last chunk: the merged PDF
 # The office keeps one receipt, the woman the other.

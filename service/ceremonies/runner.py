@@ -21,7 +21,9 @@ import logging
 import os
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from ..errors import PulangError
 from ..letters import bulk, processes
@@ -66,7 +68,8 @@ def run_chunk(runtime, job_id: int, chunk: str, timings: dict | None = None) -> 
                             "the next start", job_id, chunk)
                 raise
             message = exc.message if isinstance(exc, PulangError) else type(exc).__name__
-            log.error("print job %d failed in chunk %s: %s", job_id, chunk, type(exc).__name__)
+            log.error("print job %d failed in chunk %s: %s at %s", job_id, chunk,
+                      type(exc).__name__, _where(exc))
             printjobs.fail(db, job_id, f"{chunk}: {message}")
             raise
         finally:
@@ -92,6 +95,16 @@ def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
     log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)
     if left == 0:
         run_chunk(runtime, job_id, printjobs.ASSEMBLE, timings)
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised (file, line, function), for the log: its message
+    may quote a letter's data, its place cannot."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def _timed(fn, *args) -> float:
