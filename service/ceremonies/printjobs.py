@@ -183,10 +183,13 @@ def _plan(options: dict, who: dict[str, list[int]] | None = None) -> tuple[list[
             chunks.append({"chunk": name, "kind": kind, "size": len(part)})
             items += [{"case_id": c, "kind": kind, "position": n * per + i, "chunk": name}
                       for i, c in enumerate(part)]
-    # Queued longest first, so the two converters finish together instead of one working
-    # alone on the last big chunk: release reports run longest with the default
-    # templates, rosters and reports are one letter each.
-    chunks.sort(key=lambda c: -c["size"] * _WEIGHT.get(c["kind"], 1))
+    # The ceremony's own documents first (one letter each, the roster several pages):
+    # queued last, they were the job's last conversions, with a core idle behind them.
+    # Then the longest first, so the two converters finish together instead of one
+    # working alone on the last big chunk (release reports run longest with the default
+    # templates).
+    chunks.sort(key=lambda c: (c["kind"] not in CEREMONY_KINDS,
+                               -c["size"] * _WEIGHT.get(c["kind"], 1)))
     chunks.append({"chunk": ASSEMBLE, "kind": ASSEMBLE, "size": 0})
     return items, chunks
 
