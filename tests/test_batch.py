@@ -4,11 +4,14 @@ PDF that fails the check, falls back to one conversion per letter. Real LibreOff
 
 import copy
 import datetime as dt
+import io
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import docx
 import pytest
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from service.clock import now_iso
 from service.letters import bulk, pipeline
@@ -104,6 +107,22 @@ def test_split_refuses_a_cut_in_the_wrong_place(converter_pool, tmp_path):
     with pytest.raises(SplitError, match="no destination"):
         split(data, numbers + ["400/099/DINSOS/2024"])
 
+
+
+def test_split_reads_leniently_what_strict_reading_refuses(converter_pool, tmp_path):
+    """The combined PDF is read strictly first (quicker); a file strict reading refuses,
+    here every cross-reference offset one line off, is cut into the same letters."""
+    contexts = _case_contexts()[:3]
+    combined = combined_template(TEMPLATES["pledge"], sorted(contexts[0]), tmp_path)
+    render_docx(combined, {"records": contexts}, tmp_path / "all.docx")
+    converter_pool.convert(tmp_path / "all.docx", tmp_path / "all.pdf", bookmarks=True)
+    data = (tmp_path / "all.pdf").read_bytes()
+    damaged = data.replace(b"\n", b"\n%every offset after this line is off\n", 1)
+    with pytest.raises(PyPdfError):
+        PdfReader(io.BytesIO(damaged), strict=True)
+    numbers = [c["number"] for c in contexts]
+    assert ([(p.pages, p.text) for p in split(damaged, numbers)]
+            == [(p.pages, p.text) for p in split(data, numbers)])
 
 def _numbered_template(path):
     document = docx.Document()

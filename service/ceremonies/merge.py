@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -94,7 +96,15 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
     with children shown closed: one line per person in the viewer's panel)."""
     if not marks:
         return pdf
-    up = Update(pdf)
+    # Strictly first (see split.py: pypdf's lenient mode reads every object's header,
+    # 0.15 s of a job's merged print); leniently if pdfium wrote what strict refuses.
+    try:
+        return _outline(Update(pdf, PdfReader(io.BytesIO(pdf), strict=True)), marks)
+    except PyPdfError:
+        return _outline(Update(pdf), marks)
+
+
+def _outline(up: Update, marks: list[_Mark]) -> bytes:
     pages = page_refs(up.reader, up.original)
 
     def attach(parent_ref: IndirectObject, parent: DictionaryObject, items: list[_Mark]) -> None:

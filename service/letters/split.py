@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 from pypdf.generic import NameObject
 
 from .combine import BOOKMARK
@@ -33,8 +34,18 @@ class Piece:
 
 
 def split(pdf: bytes, markers: list[str]) -> list[Piece]:
-    """One piece per marker (the letter numbers, in record order), or SplitError."""
-    reader = PdfReader(io.BytesIO(pdf))
+    """One piece per marker (the letter numbers, in record order), or SplitError.
+
+    Read strictly first: LibreOffice writes well-formed files, and pypdf's lenient mode
+    reads the header of every object before anything else (30,000 objects in 100 tagged
+    letters: two thirds of the read). What strict reading refuses is read leniently."""
+    try:
+        return _split(PdfReader(io.BytesIO(pdf), strict=True), pdf, markers)
+    except PyPdfError:
+        return _split(PdfReader(io.BytesIO(pdf)), pdf, markers)
+
+
+def _split(reader: PdfReader, pdf: bytes, markers: list[str]) -> list[Piece]:
     starts = _starts(reader, len(markers))
     texts = page_texts(pdf)
     if len(texts) != len(reader.pages):
