@@ -278,3 +278,27 @@ def test_zz_report_the_counts():
     total = sum(tried.values())
     print(f"hostile inputs tried: {total} generated examples over {len(tried)} fields: {dict(sorted(tried.items()))}")
     assert total == 0 or total > 500
+
+
+def test_xml_is_parsed_without_entities_by_a_parser_of_each_thread():
+    """Every parse of template parts and PDF metadata goes through letters/safe_xml: an
+    entity naming a file stays unexpanded, and each thread has its own parser (lxml's
+    parsers with options may not be shared between threads)."""
+    import threading
+
+    from service.letters import safe_xml
+
+    root = safe_xml.parse(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/hostname">]><x>&e;</x>')
+    assert not (root.text or "").strip()
+    parsers = []
+
+    def parse_here():
+        safe_xml.parse(b"<x/>")
+        parsers.append(safe_xml._local.plain)
+
+    threads = [threading.Thread(target=parse_here) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(p) for p in parsers}) == 3

@@ -31,13 +31,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import safe_xml
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _FIELDS = re.compile(r"^\s*(INCLUDEPICTURE|INCLUDETEXT|INCLUDE|IMPORT|LINK|DDEAUTO|DDE)\b", re.I)
 _HINT = re.compile(r"fldSimple|instrText|altChunk")
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _short(text: str, limit: int = 100) -> str:
 def in_relationships(name: str, xml: bytes) -> list[Reach]:
     """External targets of one `*.rels` part, other than plain hyperlinks."""
     try:
-        root = etree.fromstring(xml, _XML)
+        root = safe_xml.parse(xml)
     except etree.XMLSyntaxError:
         return []  # the part checks report a broken package
     found = []
@@ -79,7 +80,7 @@ def in_part(name: str, xml: bytes | str) -> list[Reach]:
     if not _HINT.search(xml if isinstance(xml, str) else xml.decode("utf-8", "replace")):
         return []
     try:
-        root = etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml, _XML)
+        root = safe_xml.parse(xml.encode("utf-8") if isinstance(xml, str) else xml)
     except etree.XMLSyntaxError:
         return []
     found: list[Reach] = []

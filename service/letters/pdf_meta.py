@@ -32,6 +32,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from pypdf.generic import DictionaryObject, NameObject, create_string_object
 
+from . import safe_xml
 from .pdf_update import Stream, Update, get_resolved
 
 __all__ = ["agree", "read_xmp"]
@@ -43,8 +44,6 @@ NS = {
     "pdf": "http://ns.adobe.com/pdf/1.3/",
     "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
 }
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                       remove_blank_text=True)
 _DATE = re.compile(r"^(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?"
                    r"(Z|[+-]\d\d:\d\d)?)?)?)?$")
 
@@ -59,7 +58,7 @@ def read_xmp(packet: bytes) -> tuple[dict[str, str], bool]:
     """The properties kept (see the module docstring), by XMP name ("dc:title"), and
     whether the packet holds any other property. (Remembered: a print job's letters,
     cut from one PDF, share one packet; callers must not change the dict.)"""
-    root = etree.fromstring(packet, _XML)
+    root = safe_xml.parse(packet, remove_blank_text=True)
     found: dict[str, str] = {}
     other = False
     for desc in root.iter(f"{{{RDF}}}Description"):

@@ -32,11 +32,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import layout
+from . import layout, safe_xml
 from .layout import q
 
-# Templates are uploaded by offices: no entity of theirs is expanded, nothing is fetched.
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 # Any element whose name holds "Style" and whose w:val names a style: pStyle, rStyle,
 # tblStyle, numStyleLink, styleLink, clickAndTypeStyle, defaultTableStyle …
 _NAMED = re.compile(rb'<w:\w*Style\w*\b[^>]*?\bw:val="([^"]+)"')
@@ -66,11 +64,11 @@ def _ready(src: zipfile.ZipFile, page_layout: dict) -> list[tuple[zipfile.ZipInf
     parts = {info.filename: (info, src.read(info.filename)) for info in src.infolist()}
     changed = {}
     if "word/document.xml" in parts and page_layout:
-        document = etree.fromstring(parts["word/document.xml"][1], _XML)
+        document = safe_xml.parse(parts["word/document.xml"][1])
         layout.set_page(document, page_layout)
         changed["word/document.xml"] = document
     if "word/styles.xml" in parts:
-        styles = etree.fromstring(parts["word/styles.xml"][1], _XML)
+        styles = safe_xml.parse(parts["word/styles.xml"][1])
         if page_layout:
             layout.set_font(styles, page_layout)
         _slim(styles, [data for name, (_, data) in parts.items()

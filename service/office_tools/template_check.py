@@ -18,7 +18,7 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 from lxml import etree
 
-from ..letters import external
+from ..letters import external, safe_xml
 from ..letters.sample import (
     full_case_context,
     full_ceremony_context,
@@ -41,7 +41,6 @@ _BLOCK = re.compile(r"\{%-?\s*(?:tr |tc |p )?\s*(if|for|macro|call|filter|set|wi
 _ENV = make_env()
 _PATCHER = DocxTemplate(None)   # patch_xml only rewrites text; no document is opened
 _MISSING = object()             # a value the sample cannot tell (a {% set %} name, loop.*)
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 MAX_SYNTAX_ERRORS = 10
 
 
@@ -72,7 +71,7 @@ def check_docx(data: bytes, kind: str) -> list[Problem]:
     context = context_for(kind)
     for name in sorted(n for n in set(archive.namelist()) if _PARTS.match(n)):
         try:
-            root = etree.fromstring(archive.read(name), _XML)
+            root = safe_xml.parse(archive.read(name))
         except etree.XMLSyntaxError:
             problems.append(Problem("broken_xml", where=name))
             continue
@@ -91,7 +90,7 @@ def _properties(archive) -> list[Problem]:
     problems = []
     for name in sorted(n for n in set(archive.namelist()) if _PROPERTIES.match(n)):
         try:
-            root = etree.fromstring(archive.read(name), _XML)
+            root = safe_xml.parse(archive.read(name))
         except etree.XMLSyntaxError:
             problems.append(Problem("broken_xml", where=name))
             continue

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..letters import safe_xml
 from .problems import Problem
 from .zipsafe import open_zip
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 # Whole words or phrases, case-blind; kept as data beside this module (its header says why).
 STIGMATISING = tuple(
@@ -44,7 +44,7 @@ def warnings(data: bytes) -> list[Problem]:
     found = []
     for name in sorted(n for n in archive.namelist() if _PARTS.match(n)):
         try:
-            root = etree.fromstring(archive.read(name), _XML)
+            root = safe_xml.parse(archive.read(name))
         except etree.XMLSyntaxError:
             continue
         for p in root.iter(f"{W}p"):
