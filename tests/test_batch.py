@@ -108,7 +108,6 @@ def test_split_refuses_a_cut_in_the_wrong_place(converter_pool, tmp_path):
         split(data, numbers + ["400/099/DINSOS/2024"])
 
 
-
 def test_split_reads_leniently_what_strict_reading_refuses(converter_pool, tmp_path):
     """The combined PDF is read strictly first (quicker); a file strict reading refuses,
     here every cross-reference offset one line off, is cut into the same letters."""
@@ -123,6 +122,7 @@ def test_split_reads_leniently_what_strict_reading_refuses(converter_pool, tmp_p
     numbers = [c["number"] for c in contexts]
     assert ([(p.pages, p.text) for p in split(damaged, numbers)]
             == [(p.pages, p.text) for p in split(data, numbers)])
+
 
 def _numbered_template(path):
     document = docx.Document()

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 
 import pytest
-from pypdf import PdfReader
+import pypdfium2 as pdfium
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -18,7 +19,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from service.ceremonies.merge import Merger
+from service.ceremonies.merge import Merger, page_refs
 from service.letters.pdf_update import Stream, Update
 from tests.test_stamp import assert_valid, reportlab_pdf
 
@@ -141,10 +142,6 @@ def test_page_refs_reads_a_flat_tree_and_walks_any_other():
     """The merged print's bookmarks need every page's reference: pdfium's flat tree is
     read from its root node alone, a nested tree (pypdf writes one) the long way, and
     both give the pages in order."""
-    import pypdfium2 as pdfium
-    from pypdf import PdfWriter
-    from service.ceremonies.merge import Merger, page_refs
-
     merger = Merger()
     for size in (1, 3, 2):
         one = PdfWriter()

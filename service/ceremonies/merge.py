@@ -13,8 +13,6 @@ import io
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -24,7 +22,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from ..letters.pdf_update import Update
+from ..letters.pdf_update import Update, strictly_first
 from ..letters.pdftext import PDFIUM
 
 A4 = (595.28, 841.89)
@@ -96,12 +94,7 @@ def with_outline(pdf: bytes, marks: list[_Mark]) -> bytes:
     with children shown closed: one line per person in the viewer's panel)."""
     if not marks:
         return pdf
-    # Strictly first (see split.py: pypdf's lenient mode reads every object's header,
-    # 0.15 s of a job's merged print); leniently if pdfium wrote what strict refuses.
-    try:
-        return _outline(Update(pdf, PdfReader(io.BytesIO(pdf), strict=True)), marks)
-    except PyPdfError:
-        return _outline(Update(pdf), marks)
+    return strictly_first(pdf, lambda reader: _outline(Update(pdf, reader), marks))
 
 
 def _outline(up: Update, marks: list[_Mark]) -> bytes:

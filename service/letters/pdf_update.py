@@ -33,10 +33,12 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     ByteStringObject,
@@ -47,7 +49,9 @@ from pypdf.generic import (
     StreamObject,
 )
 
-__all__ = ["PdfUpdateError", "Stream", "Update", "get_resolved"]
+T = TypeVar("T")
+
+__all__ = ["PdfUpdateError", "Stream", "Update", "get_resolved", "strictly_first"]
 
 
 class PdfUpdateError(ValueError):
@@ -228,6 +232,17 @@ class Update:
             out.write(b"\n")
         out.write(b"startxref\n%d\n%%%%EOF\n" % xref_at)
         return out.getvalue()
+
+
+def strictly_first(pdf: bytes, work: Callable[[PdfReader], T]) -> T:
+    """work(a reader of pdf), the reader strict; again with a lenient one if strict reading
+    refuses the file at any point of the work. For files LibreOffice or pdfium wrote:
+    pypdf's lenient mode reads the header of every object before anything else (30,000
+    objects in 100 tagged letters, two thirds of the read)."""
+    try:
+        return work(PdfReader(io.BytesIO(pdf), strict=True))
+    except PyPdfError:
+        return work(PdfReader(io.BytesIO(pdf)))
 
 
 def get_resolved(d: DictionaryObject, key: str):

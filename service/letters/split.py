@@ -10,10 +10,10 @@ import io
 from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 from pypdf.generic import NameObject
 
 from .combine import BOOKMARK
+from .pdf_update import strictly_first
 from .pdftext import page_texts
 
 # Catalog entries that make a piece the same kind of file as the whole (PDF/A-2b): its
@@ -34,15 +34,9 @@ class Piece:
 
 
 def split(pdf: bytes, markers: list[str]) -> list[Piece]:
-    """One piece per marker (the letter numbers, in record order), or SplitError.
-
-    Read strictly first: LibreOffice writes well-formed files, and pypdf's lenient mode
-    reads the header of every object before anything else (30,000 objects in 100 tagged
-    letters: two thirds of the read). What strict reading refuses is read leniently."""
-    try:
-        return _split(PdfReader(io.BytesIO(pdf), strict=True), pdf, markers)
-    except PyPdfError:
-        return _split(PdfReader(io.BytesIO(pdf)), pdf, markers)
+    """One piece per marker (the letter numbers, in record order), or SplitError. The
+    PDF is read strictly first (pdf_update.strictly_first)."""
+    return strictly_first(pdf, lambda reader: _split(reader, pdf, markers))
 
 
 def _split(reader: PdfReader, pdf: bytes, markers: list[str]) -> list[Piece]:
