@@ -2,8 +2,11 @@
 running. For scripts and tests; the service uses the pool. Like the pool's workers, it
 runs with the profile settings and in the network namespace of isolation.py."""
 
+import ctypes.util
 import fcntl
+import functools
 import json
+import logging
 import os
 import shutil
 import signal
@@ -20,6 +23,8 @@ from . import (
     pdf_filter_data,
 )
 from .isolation import network_prefix, write_profile_settings
+
+log = logging.getLogger(__name__)
 
 
 def _group(pgid: int) -> list[tuple[int, int, str]]:
@@ -65,6 +70,30 @@ def kill_process_group(proc: subprocess.Popen) -> None:
         time.sleep(0.02)
 
 
+def soffice_env(**extra: str) -> dict[str, str]:
+    """The environment a LibreOffice we start gets: ours, `extra`, and jemalloc preloaded.
+
+    soffice spends about a seventh of a conversion in glibc's malloc and free; on jemalloc
+    the same letters convert about 15 % quicker and soffice stays smaller (docs/decisions.md,
+    "LibreOffice on jemalloc"). PULANG_LIBREOFFICE_MALLOC=system keeps glibc's allocator."""
+    env = {**os.environ, **extra}
+    preload = _jemalloc()
+    if preload:
+        env["LD_PRELOAD"] = " ".join(filter(None, (preload, env.get("LD_PRELOAD"))))
+    return env
+
+
+@functools.cache
+def _jemalloc() -> str | None:
+    if os.environ.get("PULANG_LIBREOFFICE_MALLOC", "jemalloc") == "system":
+        return None
+    found = ctypes.util.find_library("jemalloc")  # its soname, which the loader finds
+    if found is None:
+        log.warning("jemalloc is not installed (Debian: libjemalloc2): LibreOffice runs "
+                    "on glibc's allocator, about 15 %% slower")
+    return found
+
+
 def soffice_path() -> str:
     path = shutil.which("soffice") or shutil.which("libreoffice")
     if path is None:
@@ -106,7 +135,7 @@ def convert_cli(docx: Path, pdf: Path, *, timeout: float = 120, bookmarks: bool 
                    "--convert-to", f"pdf:writer_pdf_Export:{_filter_json(bookmarks)}",
                    "--outdir", outdir, str(docx)]
             # TMPDIR: LibreOffice's own lu*.tmp scratch goes away with ours.
-            env = {**os.environ, "TMPDIR": scratch}
+            env = soffice_env(TMPDIR=scratch)
             # Own process group, so a timeout kills oosplash and soffice.bin together.
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -38,7 +38,7 @@ from . import (
     pdf_filter_data,
 )
 from ..priority import BACKGROUND_NICE
-from .cli import kill_process_group, soffice_path
+from .cli import kill_process_group, soffice_env, soffice_path
 from .isolation import WORKER_MAIN, network_prefix, write_profile_settings
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class _Worker:
                    "--socket", str(self.socket), "--uno-port", uno_port, *private,
                    "--executable", soffice_path(), "--user-installation", str(self.dir / "profile"),
                    "--temp-dir", str(self.dir / "tmp"), "--nice", str(BACKGROUND_NICE)]
-            env = {**os.environ, "TMPDIR": str(self.dir / "tmp")}  # soffice's scratch, wiped above
+            env = soffice_env(TMPDIR=str(self.dir / "tmp"))  # soffice's scratch, wiped above
             with open(self.dir / "unoserver.log", "wb") as out:
                 # Own session = own process group: killpg takes unoserver, oosplash, soffice.bin.
                 self.proc = proc = subprocess.Popen(
