@@ -162,7 +162,7 @@ def stamp_many(letters: Sequence[tuple[bytes, dict]]) -> list[tuple[bytes, int]]
     third of a letter's stamping). Each letter gets what stamp_pdf would give it; the font
     subset it carries covers the glyphs of the whole group."""
     opened = [_Opened(pdf) for pdf, _ in letters]
-    footers = [footer(**options) for _, options in letters]
+    footers = [footer(**options, pages=len(o.pages)) for o, (_, options) in zip(opened, letters)]
     owner = [(k, i, len(o.pages)) for k, o in enumerate(opened) for i in range(1, len(o.pages) + 1)]
 
     def draw(c: rl_canvas.Canvas, w: float, h: float, page: int, _pages: int) -> None:
@@ -183,17 +183,19 @@ _FOOTER = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
 
 
 def footer(*, number: str, verify_url: str, label: str = "Nomor",
-           first_page_number: bool = True) -> tuple[DrawFn, Callable[[int], Stream]]:
+           first_page_number: bool = True, pages: int = 99) -> tuple[DrawFn, Callable[[int], Stream]]:
     """What stamp_pdf draws: a function drawing one page's footer on a reportlab canvas
     (canvas, width, height, page, pages), and one giving page i's QR as the Form XObject
-    (in module units) that the footer draws under the name _QR_NAME."""
+    (in module units) that the footer draws under the name _QR_NAME. `pages`: the most
+    pages the document may have (its last page's URL is the longest it carries)."""
     number = _one_line(number, "number")
     label = _one_line(label, "label")
     verify_url = _one_line(verify_url, "verify_url")
     if not verify_url.startswith(("https://", "http://")) or " " in verify_url:
         raise StampError("verify_url must be an http(s) URL")
     # The longest page URL a document will carry decides whether it fits; each page's own
-    # symbol may be smaller (fewer digits), and is drawn at the same size.
+    # symbol may be smaller (fewer digits), and is drawn at the same size. When the page
+    # count is known, that symbol is the last page's own, encoded once.
     forms: dict[int, tuple[Stream, int]] = {}
 
     def qr(i: int) -> tuple[Stream, int]:
@@ -201,7 +203,7 @@ def footer(*, number: str, verify_url: str, label: str = "Nomor",
             forms[i] = _qr_form(page_url(verify_url, i))
         return forms[i]
 
-    qr(99)  # refuse a URL too long for the QR before anything is drawn
+    qr(pages)  # refuse a URL too long for the QR before anything is drawn
     text = f"{label}: {number}"
 
     def draw(c: rl_canvas.Canvas, w: float, h: float, i: int, n: int) -> None:
