@@ -47,6 +47,7 @@ import logging
 import os
 import platform
 import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -527,12 +528,16 @@ def served_run(args, n: int, peers: Path | None) -> dict:
         steady_ceremony = served_ceremony(server, args.cases, rng, args.cases,
                                           CEREMONY["title"] + " (gelombang 2)")
         seed_s = time.perf_counter() - seeding
+        # The server's warm-up at start (ceremonies/warmup.py), if it had ended by now.
+        warmed = re.search(r"warmed up: .* in ([\d.]+) s", server.log.read_text())
         first = served_job(server, *first_ceremony)
         steady = served_job(server, *steady_ceremony)
         memory = server.memory()
         log = server.log
     run = {"load_average_at_start": round(load, 2), "server_start_s": round(start_s, 2),
-           "seed_s_untimed": round(seed_s, 1), "first_job_s": first["seconds"],
+           "seed_s_untimed": round(seed_s, 1),
+           "warm_up_s_ended_before_first_job": float(warmed.group(1)) if warmed else None,
+           "first_job_s": first["seconds"],
            "steady_job_s": steady["seconds"], "documents": steady["documents"],
            "first_documents_per_s": first["documents_per_s"],
            "steady_documents_per_s": steady["documents_per_s"],

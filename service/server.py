@@ -1,15 +1,18 @@
 """`pulang serve`: waitress in front of the app, with a warm converter pool, the index
 writer thread, a print-job consumer (threads sharing the pool; none with
-PULANG_JOB_WORKERS=0) and the print-job keeper (ceremonies/keeper.py), shut down cleanly
-on SIGTERM/SIGINT; print jobs cut short resume at the next start."""
+PULANG_JOB_WORKERS=0), the print-job keeper (ceremonies/keeper.py) and a warm-up of the
+print path (ceremonies/warmup.py), shut down cleanly on SIGTERM/SIGINT; print jobs cut
+short resume at the next start."""
 
 import logging
 import signal
 import sys
+import threading
 
 from waitress.server import create_server
 
 from . import create_app
+from .ceremonies.warmup import warm_up
 from .runtime import Runtime
 
 log = logging.getLogger("pulang")
@@ -23,6 +26,8 @@ def run(settings) -> None:
     app = create_app({"archive": settings.archive, "host": settings.host, "port": settings.port,
                       "base_url": settings.base_url}, runtime=runtime)
     jobs = _start_jobs(runtime)
+    if jobs[0] is not None:  # print-job letters are made here: the first job's once-only work now
+        threading.Thread(target=warm_up, args=(runtime,), name="warm-up", daemon=True).start()
     # A letter's request holds a thread while it waits for a converter (at most pool size
     # + the pool's queue, 9 × pool size; beyond that it is refused with 429 and Retry-After).
     # Threads enough for those and more keep searches, pages and downloads from queueing

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.letters.priority import BACKGROUND_NICE
-from tests.helpers import PULANG, free_port, office_archive, pulang_serve
+from tests.helpers import PULANG, free_port, office_archive, pulang_serve, wait_for
 
 
 def _call(base, method, path, token, body=None):
@@ -116,6 +116,8 @@ def test_background_work_runs_at_a_lower_priority(served):
     served first when both cores are busy with a ceremony."""
     *_, archive = served
     serve = _serve_pid(archive)
+    # The start's warm-up (ceremonies/warmup.py) runs at nice 10 too, then ends.
+    wait_for(lambda: "warmed up" in (archive / "serve.log").read_text(), 60, what="the warm-up")
     soffice = [p for p in _descendants(serve)
                if Path(f"/proc/{p}/comm").read_text().strip() == "soffice.bin"]
     assert len(soffice) == 2

@@ -1,0 +1,90 @@
+"""A few invented letters of every print-job kind, made once at start and thrown away, so
+the first print job after a start runs as fast as the next (issue 14, item 2).
+
+What a first job would otherwise pay for once, on the clock: each template made ready
+and combined (letters/prepare.py and combine.py, cached on disk by hash), docxtpl's and
+Jinja's compiled templates (in memory), each LibreOffice worker's first documents (its
+fonts, filters and allocator), and the stamping processes' first cut and stamp. Measured
+through `pulang serve`, the first job took 1.24–1.28× the steady one without this
+(docs/performance.md).
+
+The letters are the invented women of letters/sample.py, built with the office's own
+settings by the same functions as real letters, so they have the real letters' context
+keys and layout and the real job finds every cached file made. They go through
+bulk.make, which touches no database, archive or index; nothing is stored, numbered or
+logged but the counts. `pulang serve` runs this in a background thread at the background
+priority (letters/priority.py) after it starts listening; a print job that comes sooner
+simply shares the converters with it.
+"""
+
+import logging
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ..letters import bulk, sample
+from ..letters.chunk import ChunkInput, LetterInput
+from ..letters.context import case_document_context, ceremony_document_context
+from ..letters.priority import lower_this_thread
+from ..records import office, templates
+from ..records.kinds import CEREMONY_KINDS, DOCUMENT_KINDS
+
+log = logging.getLogger(__name__)
+LETTERS = 2  # of each case kind: a combined document of more than one letter, cut
+
+
+def warm_up(runtime) -> None:
+    """Make and drop the invented letters; failures are logged, never raised (a template
+    that cannot make them will say so again, to its user, in a real job)."""
+    lower_this_thread()
+    started = time.perf_counter()
+    try:
+        work = _chunks(runtime)
+        workshop = runtime.workshop()
+        logo, unit_logo = runtime.logo(), runtime.unit_logo()
+
+        def make(item) -> int:
+            template, chunk = item
+            lower_this_thread()
+            return len(bulk.make(workshop, template, chunk, logo=logo, unit_logo=unit_logo))
+
+        with ThreadPoolExecutor(max(1, workshop.converters)) as pool:
+            made = sum(pool.map(make, work))
+    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
+        log.warning("warm-up stopped: %s", type(exc).__name__)
+        return
+    log.info("warmed up: %d invented letters of %d kinds in %.1f s", made, len(work),
+             time.perf_counter() - started)
+
+
+def _chunks(runtime) -> list[tuple]:
+    """(template file, ChunkInput) per kind, from the office's active templates."""
+    db = runtime.db()
+    try:
+        settings = office.get_all(db)
+        active = {kind: templates.active(db, kind) for kind in DOCUMENT_KINDS}
+        files = {kind: templates.resolve(runtime.settings, t) for kind, t in active.items()}
+    finally:
+        db.close()
+    base_url = runtime.settings.base_url
+    people = [(p, p["aid_items"], p["origin_region"]) for p in sample.people()]
+    when = sample.CEREMONY_DATE
+    work = []
+    for kind in DOCUMENT_KINDS:
+        # The functions real letters are built with (not sample.py's preview contexts,
+        # which carry logo keys of their own): the same keys, so the same combined file.
+        if kind in CEREMONY_KINDS:
+            contexts = [ceremony_document_context(people, sample.CEREMONY, settings,
+                                                  number="1/CONTOH", issued_on=when)]
+        else:
+            release = {"date": when, "place": sample.PLACE, "destination": "Jambi"}
+            contexts = [case_document_context(case, items, settings, kind=kind,
+                                              number=f"{i + 1}/CONTOH", issued_on=when,
+                                              release=release)
+                        for i, (case, items, _) in enumerate(people[:LETTERS])]
+        letters = [LetterInput(-(i + 1), context["number"], secrets.token_urlsafe(32), context)
+                   for i, context in enumerate(contexts)]
+        work.append((files[kind], ChunkInput(
+            job_id=0, chunk=f"warm-up-{kind}", kind=kind, template_sha256=active[kind]["sha256"],
+            base_url=base_url, letters=letters, template_version=active[kind]["version"])))
+    return work
