@@ -12,9 +12,9 @@ The letters are the invented women of letters/sample.py, built with the office's
 settings by the same functions as real letters, so they have the real letters' context
 keys and layout and the real job finds every cached file made. They go through
 bulk.make, which touches no database, archive or index; nothing is stored, numbered or
-logged but the counts. `pulang serve` runs this in a background thread at the background
-priority (letters/priority.py) after it starts listening; a print job that comes sooner
-simply shares the converters with it.
+logged but the counts. `pulang serve` starts this in a background thread at the
+background priority (letters/priority.py) as it starts listening, which it does not
+delay; a print job that comes sooner simply shares the converters with it.
 """
 
 import logging

@@ -73,8 +73,8 @@ def kill_process_group(proc: subprocess.Popen) -> None:
 def soffice_env(**extra: str) -> dict[str, str]:
     """The environment a LibreOffice we start gets: ours, `extra`, and jemalloc preloaded.
 
-    soffice spends about a seventh of a conversion in glibc's malloc and free; on jemalloc
-    the same letters convert about 15 % quicker and soffice stays smaller (docs/decisions.md,
+    soffice spends about an eighth of its time in glibc's malloc and free; on jemalloc the
+    same letters convert about 15 % quicker and soffice stays smaller (docs/decisions.md,
     "LibreOffice on jemalloc"). PULANG_LIBREOFFICE_MALLOC=system keeps glibc's allocator."""
     env = {**os.environ, **extra}
     preload = _jemalloc()
