@@ -151,9 +151,8 @@ def stamp_pdf(
     ``first_page_number=False`` leaves "Hal. 1/n" off the first page (the pedoman numbers
     pages from the second; the office's layout setting decides).
     """
-    draw, qr = footer(number=number, verify_url=verify_url, label=label,
-                      first_page_number=first_page_number)
-    return _overlay(pdf, draw, artifact=_FOOTER, per_page=lambda i: {_QR_NAME: qr(i)})
+    return stamp_many([(pdf, {"number": number, "verify_url": verify_url, "label": label,
+                              "first_page_number": first_page_number})])[0]
 
 
 def stamp_many(letters: Sequence[tuple[bytes, dict]]) -> list[tuple[bytes, int]]:
@@ -183,19 +182,19 @@ _FOOTER = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
 
 
 def footer(*, number: str, verify_url: str, label: str = "Nomor",
-           first_page_number: bool = True, pages: int = 99) -> tuple[DrawFn, Callable[[int], Stream]]:
+           first_page_number: bool = True, pages: int) -> tuple[DrawFn, Callable[[int], Stream]]:
     """What stamp_pdf draws: a function drawing one page's footer on a reportlab canvas
     (canvas, width, height, page, pages), and one giving page i's QR as the Form XObject
-    (in module units) that the footer draws under the name _QR_NAME. `pages`: the most
-    pages the document may have (its last page's URL is the longest it carries)."""
+    (in module units) that the footer draws under the name _QR_NAME. `pages`: the
+    document's page count (its last page's URL is the longest it carries)."""
     number = _one_line(number, "number")
     label = _one_line(label, "label")
     verify_url = _one_line(verify_url, "verify_url")
     if not verify_url.startswith(("https://", "http://")) or " " in verify_url:
         raise StampError("verify_url must be an http(s) URL")
-    # The longest page URL a document will carry decides whether it fits; each page's own
-    # symbol may be smaller (fewer digits), and is drawn at the same size. When the page
-    # count is known, that symbol is the last page's own, encoded once.
+    # The longest page URL a document carries, its last page's, decides whether it fits
+    # (that symbol is encoded once, for the check and the page); each other page's own
+    # symbol may be smaller (fewer digits), and is drawn at the same size.
     forms: dict[int, tuple[Stream, int]] = {}
 
     def qr(i: int) -> tuple[Stream, int]:
@@ -472,18 +471,12 @@ def _retag_subset_fonts(up: Update) -> None:
 _WRAP_OPEN = b"q\n"
 
 
-def _overlay(
-    pdf: bytes,
-    draw: DrawFn,
-    *,
-    artifact: bytes,
-    per_page: Callable[[int], dict[str, Stream]] | None = None,
-) -> tuple[bytes, int]:
-    """Draw ``draw``'s overlay over every page; ``per_page(i)`` names Form XObjects that
-    page i's overlay draws (its QR)."""
+def _overlay(pdf: bytes, draw: DrawFn, *, artifact: bytes) -> tuple[bytes, int]:
+    """Draw ``draw``'s overlay over every page (the watermarks; the footer goes through
+    stamp_many, whose pages each name their own QR)."""
     opened = _Opened(pdf)
     overlay = _draw_overlays(opened.geoms, draw)
-    return _apply(opened, list(overlay.pages), artifact=artifact, per_page=per_page)
+    return _apply(opened, list(overlay.pages), artifact=artifact)
 
 
 class _Opened:
