@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..letters import bulk, sample
 from ..letters.chunk import ChunkInput, LetterInput
-from ..letters.context import case_document_context, ceremony_document_context
 from ..letters.priority import lower_this_thread
 from ..records import office, templates
 from ..records.kinds import CEREMONY_KINDS, DOCUMENT_KINDS
@@ -67,21 +66,17 @@ def _chunks(runtime) -> list[tuple]:
     finally:
         db.close()
     base_url = runtime.settings.base_url
-    people = [(p, p["aid_items"], p["origin_region"]) for p in sample.people()]
-    when = sample.CEREMONY_DATE
+    people = sample.people()
     work = []
     for kind in DOCUMENT_KINDS:
-        # The functions real letters are built with (not sample.py's preview contexts,
-        # which carry logo keys of their own): the same keys, so the same combined file.
+        # Contexts as real letters have them (not the previews', which carry logo keys of
+        # their own): the same keys, so the same combined file.
         if kind in CEREMONY_KINDS:
-            contexts = [ceremony_document_context(people, sample.CEREMONY, settings,
-                                                  number="1/CONTOH", issued_on=when)]
+            contexts = [sample.ceremony_letter(people, number="1/CONTOH", office_settings=settings)]
         else:
-            release = {"date": when, "place": sample.PLACE, "destination": "Jambi"}
-            contexts = [case_document_context(case, items, settings, kind=kind,
-                                              number=f"{i + 1}/CONTOH", issued_on=when,
-                                              release=release)
-                        for i, (case, items, _) in enumerate(people[:LETTERS])]
+            contexts = [sample.case_letter(person, kind, number=f"{i + 1}/CONTOH",
+                                           office_settings=settings)
+                        for i, person in enumerate(people[:LETTERS])]
         letters = [LetterInput(-(i + 1), context["number"], secrets.token_urlsafe(32), context)
                    for i, context in enumerate(contexts)]
         work.append((files[kind], ChunkInput(

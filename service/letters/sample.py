@@ -118,14 +118,25 @@ def _images(context: dict) -> dict:
 
 def case_document(person: dict, kind: str = "pledge", *, number: str = CASE_NUMBER,
                   office_settings: dict | None = None, **overrides) -> dict:
-    """A case document's context for `person` (as `case()` makes one)."""
-    context = case_document_context(
-        person, person["aid_items"], office_settings or settings(), kind=kind, number=number,
-        issued_on=CEREMONY_DATE,
-        release={"date": CEREMONY_DATE, "place": PLACE,
-                 "destination": person.get("destination") or person["origin_region"]})
+    """A case document's context for `person` (as `case()` makes one), with the logo keys
+    a preview renders without logos."""
+    context = case_letter(person, kind, number=number, office_settings=office_settings)
     context.update(overrides)
     return _images(context)
+
+
+def case_letter(person: dict, kind: str, *, number: str,
+                office_settings: dict | None = None) -> dict:
+    """The same context as a real letter has it, without logo keys (the render adds the
+    logos): the shape a print job's combined template is made and cached for."""
+    return case_document_context(
+        person, person["aid_items"], office_settings or settings(), kind=kind, number=number,
+        issued_on=CEREMONY_DATE,
+        release={"date": CEREMONY_DATE, "place": PLACE, "destination": _destination(person)})
+
+
+def _destination(person: dict) -> str:
+    return person.get("destination") or person["origin_region"]
 
 
 def sample_case_context(kind: str = "pledge") -> dict:
@@ -155,13 +166,18 @@ def ceremony_context(cases: list[dict], *, office_settings: dict | None = None,
     """Context of a ceremony document built from case dicts (as `case()` makes them):
     numbers the cases, adds `destination` (origin region unless given) and `aid_by_kind`,
     and sums the aid per kind. Tests use it to make rosters of any size."""
-    people = [(person, person["aid_items"], person.get("destination") or person["origin_region"])
-              for person in cases]
-    context = ceremony_document_context(people, ceremony or CEREMONY,
-                                        office_settings or settings(),
-                                        number=CEREMONY_NUMBER, issued_on=CEREMONY_DATE)
+    context = ceremony_letter(cases, number=CEREMONY_NUMBER, office_settings=office_settings,
+                              ceremony=ceremony)
     context.update(overrides)
     return _images(context)
+
+
+def ceremony_letter(cases: list[dict], *, number: str, office_settings: dict | None = None,
+                    ceremony: dict | None = None) -> dict:
+    """ceremony_context as a real letter has it, without logo keys (see case_letter)."""
+    people = [(person, person["aid_items"], _destination(person)) for person in cases]
+    return ceremony_document_context(people, ceremony or CEREMONY, office_settings or settings(),
+                                     number=number, issued_on=CEREMONY_DATE)
 
 
 def sample_ceremony_context() -> dict:
