@@ -182,3 +182,32 @@ def test_page_refs_reads_a_flat_tree_and_walks_any_other():
     assert refs == [p.indirect_reference for p in reader.pages]
     assert len(refs) == 2 and node_ref.idnum not in [r.idnum for r in refs]
     assert len(pdfium.PdfDocument(data)) == 2
+
+
+def test_names_are_written_as_pypdf_writes_them():
+    """pdf_update remembers each name's bytes (pypdf's renumber is a per-character loop):
+    the same bytes as pypdf's own, escapes and all, the first time and from memory."""
+    from service.letters import pdf_update
+
+    names = ["/Type", "/pulangR12", "/A#B", "/With Space", "/(x)[y]", "/Ünï", "/Tab\there",
+             "/BAAAAA+LiberationSans-Bold", "/%comment"]
+    for name in names:
+        expected = pdf_update._RENUMBER(NameObject(name))
+        assert NameObject(name).renumber() == expected
+        assert NameObject(name).renumber() == expected  # now remembered
+        out = io.BytesIO()
+        NameObject(name).write_to_stream(out)
+        assert out.getvalue() == expected
+    assert NameObject("/With Space").renumber() == b"/With#20Space"
+    assert NameObject("/Ünï").renumber() == b"/#C3#9Cn#C3#AF"
+
+
+def test_names_remembered_are_bounded(monkeypatch):
+    """A hostile file's endless made-up names do not grow the memory past its bound."""
+    from service.letters import pdf_update
+
+    monkeypatch.setattr(pdf_update, "_NAME_BYTES", {})
+    monkeypatch.setattr(pdf_update, "_NAME_BYTES_MAX", 10)
+    for i in range(50):
+        assert NameObject(f"/N{i}").renumber() == f"/N{i}".encode()
+    assert len(pdf_update._NAME_BYTES) == 10

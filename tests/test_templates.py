@@ -211,6 +211,24 @@ def test_a_missing_value_is_an_error_not_a_blank(kind, tmp_path):
         render_docx(TEMPLATE_DIR / f"{kind}.docx", context, tmp_path / "out.docx")
 
 
+
+def test_a_line_break_in_a_value_is_a_line_break_in_the_letter(tmp_path):
+    """An address typed on two lines keeps its break (docxtpl's listing step, which
+    render.py skips only for a part with no tab, newline, \\a or \\f at all)."""
+    def document_xml(context) -> str:
+        out = tmp_path / "out.docx"
+        render_docx(TEMPLATE_DIR / "pledge.docx", context, out)
+        with zipfile.ZipFile(out) as docx:
+            return docx.read("word/document.xml").decode()
+
+    text_with_break = re.compile(r"<w:t[ >][^<]*[\t\n]")
+    plain = document_xml(case_document(person(), "pledge"))
+    broken = document_xml(case_document(
+        person(origin_address="Dusun Krajan RT 002 RW 001\nDesa Kedungringin"), "pledge"))
+    assert '</w:t><w:br/><w:t xml:space="preserve">Desa Kedungringin' in broken
+    assert broken.count("<w:br/>") == plain.count("<w:br/>") + 1
+    assert not text_with_break.search(plain) and not text_with_break.search(broken)
+
 def test_the_logo_goes_in_the_letterhead(tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (60, 80), "darkgreen").save(logo)

@@ -53,6 +53,27 @@ T = TypeVar("T")
 
 __all__ = ["PdfUpdateError", "Stream", "Update", "get_resolved", "strictly_first"]
 
+# pypdf writes every name (every dictionary key) through NameObject.renumber, a loop over
+# its characters in Python: 62,000 calls for a print job's 302 letters (cut and stamped),
+# over fewer than a hundred distinct names, and about a tenth of that work. A name's
+# bytes depend on its text alone, so they are remembered, for as many names as a
+# letter's files hold; past that bound (a hostile file's made-up names) they are not.
+_RENUMBER = NameObject.renumber
+_NAME_BYTES: dict[str, bytes] = {}
+_NAME_BYTES_MAX = 4096
+
+
+def _renumber(name: NameObject) -> bytes:
+    written = _NAME_BYTES.get(name)
+    if written is None:
+        written = _RENUMBER(name)
+        if len(_NAME_BYTES) < _NAME_BYTES_MAX:
+            _NAME_BYTES[str(name)] = written
+    return written
+
+
+NameObject.renumber = _renumber
+
 
 class PdfUpdateError(ValueError):
     """The PDF could not be made ready for an incremental update."""
