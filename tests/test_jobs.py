@@ -11,8 +11,9 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from service.ceremonies import prepare, printjobs
+from service.ceremonies import job_index, prepare, printjobs
 from service.ops.maintenance import doctor
+from service.records import indexing
 from service.records.formats import terbilang
 from tests.helpers import job_consumer, pdftotext, wait_for_job
 from tests.test_ceremonies_data import AID, TRICKY, make_cases, make_ceremony, nik
@@ -127,6 +128,33 @@ def test_print_job_end_to_end(client, staff, worker, db, runtime, settings):
     options = db["print_jobs"].get(job_id)["options"]
     assert "Aminah" not in options and nik(1) not in options
 
+
+
+def test_a_jobs_letters_go_into_the_index_while_its_last_chunks_are_made(
+        client, staff, worker, db, runtime, settings, monkeypatch):
+    """Once no chunk of a job is left to claim, what it has made so far is drained into
+    the index (job_index.soon), while the last chunks are made; the job's end drains the
+    rest. Every letter is drained once, and found."""
+    monkeypatch.setattr(printjobs, "CHUNK_SIZE", 2)  # 11 chunks for three threads
+    drained = []
+
+    def drain(settings, job_id):
+        count = real_drain(settings, job_id)
+        drained.append(count)
+        return count
+
+    real_drain = job_index.drain
+    monkeypatch.setattr(job_index, "drain", drain)
+    cases = make_cases(client, staff, 6)
+    job_id = start(client, staff, make_ceremony(client, staff, cases)["id"])
+    job, _ = wait_for_job(client, staff, job_id)
+    assert job["state"] == "done", job
+    assert len(drained) >= 2 and drained[0] > 0, drained  # early, then the rest
+    assert sum(drained) == job["total"] == 6 * 3 + 2  # each letter's row once
+    assert indexing.waiting(db, printjobs.index_hold(job_id)) == 0
+    for kind in CASE_KINDS:
+        assert runtime.index.search(kind=kind).total_cases == 6
+    assert doctor(db, runtime.index, settings.archive, repair=False).clean
 
 def test_reprint_reuses_letters_and_changed_data_makes_new_ones(client, staff, worker, db):
     cases = make_cases(client, staff, 3, tricky=False)

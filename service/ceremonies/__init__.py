@@ -13,6 +13,7 @@ which letters a ceremony needs, runs the job and assembles the merged PDF.
     handout.py    the server's side of print workers on other machines (api/workers.py)
     remote_worker.py  `pulang worker --server`: makes chunks without the archive
     keeper.py     serve's watch: assembles what workers returned, re-queues lost chunks
+    job_index.py  a job's letters into the search index, from its last chunk's claim on
     assemble.py   the merged, bookmarked print PDF; cover.py its cover sheet; merge.py pdfium
     queue.py      huey (SQLite or Redis), the consumer; tasks.py the print-job task
     worker.py     the `pulang worker` process beside the archive

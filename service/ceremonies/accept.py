@@ -8,7 +8,7 @@ worker on another machine:
     its own letter number in its text, the sha256 of what arrived (a remote worker's
     PDFs are read here, in a stamping process: their text is what the index gets)
     → files stored → in ONE transaction: the claim checked again, every letter marked
-    valid (queued for the index, held for the job's one commit) and the chunk done
+    valid (queued for the index, held for the job: job_index.py) and the chunk done
 
 Returns how many letter chunks of the job are left: 0 means the caller assembles.
 """

@@ -10,7 +10,7 @@ import re
 
 from ..errors import InvalidInput, PulangError
 from ..letters.chunk import MadeLetter, to_wire
-from . import keeper, printjobs
+from . import job_index, keeper, printjobs
 from .accept import LeaseLost, Rejected, accept
 from .prepare import prepare
 
@@ -71,6 +71,8 @@ def take_back(runtime, db, job_id: int, chunk: str, lease: str, made: list[MadeL
              len(made), left)
     if left == 0:
         keeper.assemble_soon(runtime, job_id)
+    elif left:
+        job_index.soon(runtime, db, job_id)
     return left
 
 

@@ -336,6 +336,13 @@ def finish_chunk_in(db, job_id: int, chunk: str, *, pid: int, host: str) -> int 
                       "state = 'todo' AND chunk != ?", [job_id, ASSEMBLE]).fetchone()[0]
 
 
+def unclaimed(db, job_id: int) -> int:
+    """How many of the job's letter chunks still wait for a worker to claim them."""
+    return db.execute("SELECT COUNT(*) FROM print_job_chunks WHERE job_id = ? AND "
+                      "state = 'todo' AND chunk != ? AND lease_owner IS NULL",
+                      [job_id, ASSEMBLE]).fetchone()[0]
+
+
 def holds(db, job_id: int, chunk: str, lease: str) -> bool:
     """Whether `lease` still holds the chunk of a job still running, its letters not in."""
     row = db.execute(
@@ -354,7 +361,7 @@ def complete(db, job_id: int, *, path: str, pages: int, sha256: str, pid: int, h
 
 
 def index_hold(job_id: int) -> str:
-    """What the job's letters wait under in the index outbox for its one index commit."""
+    """What the job's letters wait under in the index outbox until the job drains them."""
     return f"print_job:{job_id}"
 
 

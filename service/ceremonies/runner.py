@@ -10,9 +10,9 @@ second number:
 2. prepare: numbers reserved (pending rows), each letter's context;
 3. make the chunk's letters still pending;
 4. accept: stored, recorded valid (queued, with their texts, in the index outbox, held
-   for the job) and the chunk marked done in one transaction; the worker that finishes
-   the last letter chunk drains what is held for the job into the index (one commit)
-   and assembles the merged PDF.
+   for the job) and the chunk marked done in one transaction; once no chunk is left to
+   claim, what the job holds starts going into the index (job_index.py); the worker
+   that finishes the last letter chunk drains the rest and assembles the merged PDF.
 
 Task payloads and log lines carry ids only.
 """
@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import PulangError
-from ..letters import bulk, processes
-from . import assemble, leases, printjobs
+from ..letters import bulk
+from . import assemble, job_index, leases, printjobs
 from .accept import LeaseLost, accept
 from .prepare import prepare, template_file
 
@@ -95,6 +95,8 @@ def _work(runtime, db, job_id: int, chunk: str, me: str, timings: dict) -> None:
     log.debug("print job %d chunk %s timings %s", job_id, chunk, spent)
     if left == 0:
         run_chunk(runtime, job_id, printjobs.ASSEMBLE, timings)
+    elif left:
+        job_index.soon(runtime, db, job_id)
 
 
 def _where(exc: BaseException) -> str:
@@ -115,13 +117,11 @@ def _timed(fn, *args) -> float:
 
 
 def finish(runtime, db, job: dict, timings: dict) -> None:
-    """Index every letter this job made (one commit, in a stamping process) while the
-    merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
+    """Index the job's letters not yet indexed (job_index.py; in a stamping process) while
+    the merged PDF is assembled here; both are repeated whole if the worker dies meanwhile."""
     started = time.perf_counter()
-    settings = runtime.settings
     with ThreadPoolExecutor(1) as ex:
-        indexed = ex.submit(_timed, processes.run, processes.index, settings.db_path,
-                            settings.index_dir, printjobs.index_hold(job["id"]), settings.key_dir)
+        indexed = ex.submit(_timed, job_index.rest, runtime.settings, job["id"])
         path, pages, sha256 = assemble.assemble(runtime, db, job)
         timings["assemble_s"] = time.perf_counter() - started
         timings["index_s"] = indexed.result()

@@ -16,8 +16,9 @@ drainers (the service and a worker process) cannot overwrite a newer state with 
 one. A document's text is given when the letter is made; a later change of its status
 keeps the text the index holds.
 
-A print job's letters are `held` for the job's one index commit at its end
-(drain(..., held=...)); a failed job releases them to the ordinary drain.
+A print job's letters are `held` for the job, which drains them itself (drain(...,
+held=...)): from when its last chunk is claimed, and the rest at its end
+(ceremonies/job_index.py); a failed job releases them to the ordinary drain.
 """
 
 import datetime as dt
