@@ -6,6 +6,7 @@ import io
 import os
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -206,6 +207,49 @@ def test_one_active_job_per_ceremony(client, staff, db, runtime):
     assert client.post(f"/api/v1/ceremonies/{ceremony['id']}/print", headers=staff,
                        json={"kinds": ["pledge"]}).status_code == 202
 
+
+
+@pytest.mark.parametrize("wait", ["soon", "-1", "10.5", "nan", "inf"])
+def test_a_progress_wait_out_of_range_names_the_field(client, staff, db, wait):
+    cases = make_cases(client, staff, 1, tricky=False)
+    job_id = start(client, staff, make_ceremony(client, staff, cases)["id"], kinds=["pledge"])
+    response = client.get(f"/api/v1/jobs/{job_id}?wait={wait}", headers=staff)
+    assert response.status_code == 400 and "wait" in response.json["error"]["fields"]
+
+
+def test_a_progress_request_answers_at_the_jobs_next_step(client, staff, db, settings):
+    """?wait=S holds the answer until the job's state or count done moves on (whoever
+    moves it: here another connection, as a worker process would), and no longer."""
+    from service import db as database
+
+    cases = make_cases(client, staff, 2, tricky=False)
+    job_id = start(client, staff, make_ceremony(client, staff, cases)["id"], kinds=["pledge"])
+    url = f"/api/v1/jobs/{job_id}"
+
+    began = time.monotonic()  # nothing moves it (no consumer): it waits the time asked
+    assert client.get(url + "?wait=0.4", headers=staff).json["state"] == "queued"
+    assert 0.4 <= time.monotonic() - began < 5
+
+    def step():
+        time.sleep(0.3)
+        other = database.connect(settings.db_path)
+        with database.write_transaction(other):
+            other.execute("UPDATE print_jobs SET state = 'running', done = 1 WHERE id = ?", [job_id])
+        other.close()
+
+    mover = threading.Thread(target=step)
+    began = time.monotonic()
+    mover.start()
+    moved = client.get(url + "?wait=10", headers=staff).json
+    mover.join()
+    assert (moved["state"], moved["done"]) == ("running", 1)
+    assert 0.3 <= time.monotonic() - began < 5  # at the step, not after the 10 s
+
+    db.execute("UPDATE print_jobs SET state = 'failed' WHERE id = ?", [job_id])
+    db.commit()
+    began = time.monotonic()  # an ended job answers at once
+    assert client.get(url + "?wait=10", headers=staff).json["state"] == "failed"
+    assert time.monotonic() - began < 2
 
 def test_a_dead_workers_chunk_is_taken_over_without_new_numbers(client, staff, db, runtime):
     """What a SIGKILLed worker leaves: numbers reserved (pending rows), a chunk leased to

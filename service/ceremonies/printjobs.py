@@ -218,6 +218,24 @@ def get(db, job_id) -> dict:
     return job
 
 
+
+WAIT_MAX = 10.0  # seconds a progress request may wait for the job to move on
+
+
+def next_change(db, job: dict, seconds: float, *, every: float = 0.05) -> dict:
+    """The job once its state or count of letters done differs from `job`'s, or at once
+    if it has ended, else as it is after `seconds`: a progress bar learns of each step
+    (and of the end) when it happens, with one request instead of one every so often.
+    Reads the database, which every process that works on the job writes."""
+    deadline = time.monotonic() + min(seconds, WAIT_MAX)
+    now = job
+    while now["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(every)
+        now = get(db, job["id"])
+        if (now["state"], now["done"]) != (job["state"], job["done"]):
+            break
+    return now
+
 def for_ceremony(db, ceremony_id: int, limit: int = 20) -> list[dict]:
     jobs = list(db["print_jobs"].rows_where("ceremony_id = ?", [ceremony_id],
                                             order_by="id DESC", limit=limit))

@@ -2,6 +2,8 @@
 
 from flask import current_app, g, request
 
+from ..ceremonies.printjobs import WAIT_MAX
+from ..errors import InvalidInput
 from ..records import audit, office
 
 
@@ -31,3 +33,17 @@ def public_base_url() -> str:
     """The address printed in QR codes and verify URLs: the office's setting, else
     PULANG_BASE_URL."""
     return office.public_base_url(office.get_all(get_db()), runtime().settings.base_url)
+
+
+def wait_param() -> float:
+    """`?wait=S`: how long a progress request may wait for the next change (0 to 10 s;
+    0, the default, answers at once)."""
+    raw = request.args.get("wait") or "0"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= WAIT_MAX:  # also NaN
+        raise InvalidInput("how long to wait?",
+                           fields={"wait": f"must be a number of seconds from 0 to {WAIT_MAX:g}"})
+    return seconds

@@ -1,5 +1,7 @@
-// Polls a print job's progress (ids and counts only) and shows the download link when
-// the merged PDF is ready. Kept out of the page so the CSP can forbid inline scripts.
+// Follows a print job's progress (ids and counts only) and shows the download link when
+// the merged PDF is ready. Each request waits up to 10 s for the job's next step
+// (?wait=10), so the page shows it when it happens. Kept out of the page so the CSP can
+// forbid inline scripts.
 (function () {
   "use strict";
   var box = document.getElementById("print-job");
@@ -25,9 +27,9 @@
     return job.state !== "queued" && job.state !== "running";
   }
   function poll() {
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    fetch(url + "?wait=10", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
-      .then(function (job) { if (!show(job)) { setTimeout(poll, 700); } })
+      .then(function (job) { if (!show(job)) { setTimeout(poll, 50); } })
       .catch(function () { setTimeout(poll, 2000); });
   }
   poll();

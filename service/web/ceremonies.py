@@ -13,7 +13,7 @@ from ..ceremonies import printjobs, records
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
-from ..http.support import get_db, log, public_base_url, runtime
+from ..http.support import get_db, log, public_base_url, runtime, wait_param
 from ..http.views import ceremony_view, job_view
 from ..clock import office_today
 from ..records import office
@@ -216,9 +216,9 @@ def cancel(job_id):
     return redirect(url_for("ceremonies.job", job_id=job_id))
 
 
-def _job(job_id: int) -> dict:
+def _job(job_id: int, wait: float = 0) -> dict:
     db = get_db()
-    found = job_view(printjobs.get(db, job_id))
+    found = job_view(printjobs.next_change(db, printjobs.get(db, job_id), wait))
     found["state_label"] = str(JOB_STATES.get(found["state"], found["state"]))
     found["reused"] = db.execute("SELECT count(*) FROM print_job_items WHERE job_id = ? AND reused = 1",
                                  [job_id]).fetchone()[0]
@@ -234,8 +234,9 @@ def job(job_id):
 @bp.get("/jobs/<int:job_id>/progress")
 @requires("ceremony.read")
 def progress(job_id):
-    """What the progress bar polls (ids, counts and the state's label only)."""
-    found = _job(job_id)
+    """What the progress bar polls (ids, counts and the state's label only); `?wait=S`
+    answers at the job's next step (printjobs.next_change)."""
+    found = _job(job_id, wait_param())
     found["result_url"] = url_for("ceremonies.result", job_id=job_id) if found["result_url"] else None
     return jsonify(found)
 
