@@ -26,10 +26,11 @@ on a fresh archive (bench/served.py, as `make run` does: its own job consumer, p
 LibreOffice workers, stamping processes), seeds two ceremonies of --cases women over HTTP
 (untimed), then times the first print job after start and a second one right after (the
 steady state; on the second ceremony, because a reprint of the same one reuses every
-letter): POST print until GET /jobs/{id}?wait=10 says done (as the web page follows it), with the CPU
-seconds of the service, LibreOffice and the stamping processes. After each job it fetches
-the merged PDF and checks the archive read-only (one valid document per woman and kind,
-numbers 1..n without gaps); anything wrong is listed under "warnings". Then, the server
+letter): POST print until GET /jobs/{id}?wait=10 says done (followed as the web page
+follows it), with the CPU seconds of the service, LibreOffice and the stamping
+processes. After each job it fetches the merged PDF and checks the archive read-only
+(one valid document per woman and kind, numbers 1..n without gaps); anything wrong is
+listed under "warnings". Then, the server
 stopped, the best peer in the same run: `PEERS_PATHS=D2 bash ../shared/peers/bench_peers.sh
 100` (Carbone, 2 factories; --peers PATH, or --no-peer to skip). The headline is the ratio
 of our steady documents/s to Carbone-2's, taken within each run.
