@@ -218,7 +218,6 @@ def get(db, job_id) -> dict:
     return job
 
 
-
 WAIT_MAX = 10.0  # seconds a progress request may wait for the job to move on
 
 
@@ -235,6 +234,7 @@ def next_change(db, job: dict, seconds: float, *, every: float = 0.05) -> dict:
         if (now["state"], now["done"]) != (job["state"], job["done"]):
             break
     return now
+
 
 def for_ceremony(db, ceremony_id: int, limit: int = 20) -> list[dict]:
     jobs = list(db["print_jobs"].rows_where("ceremony_id = ?", [ceremony_id],
