@@ -251,6 +251,25 @@ def test_a_progress_request_answers_at_the_jobs_next_step(client, staff, db, set
     assert client.get(url + "?wait=10", headers=staff).json["state"] == "failed"
     assert time.monotonic() - began < 2
 
+
+def test_waiting_progress_requests_are_bounded(client, staff, db, monkeypatch):
+    """Each waiting request holds a web server thread: past WAITERS at once, `wait` is not
+    honoured and the request answers at once, so no client can take every thread."""
+    from service.http import support
+
+    monkeypatch.setattr(support, "_waiters", threading.BoundedSemaphore(1))
+    cases = make_cases(client, staff, 1, tricky=False)
+    job_id = start(client, staff, make_ceremony(client, staff, cases)["id"], kinds=["pledge"])
+    with support.wait_slot(10) as held:  # another request waits meanwhile
+        assert held == 10
+        began = time.monotonic()
+        answer = client.get(f"/api/v1/jobs/{job_id}?wait=10", headers=staff)
+        assert answer.status_code == 200 and answer.json["state"] == "queued"
+        assert time.monotonic() - began < 2
+    began = time.monotonic()  # the slot free again: it waits
+    assert client.get(f"/api/v1/jobs/{job_id}?wait=0.3", headers=staff).json["state"] == "queued"
+    assert time.monotonic() - began >= 0.3
+
 def test_a_dead_workers_chunk_is_taken_over_without_new_numbers(client, staff, db, runtime):
     """What a SIGKILLed worker leaves: numbers reserved (pending rows), a chunk leased to
     a process that no longer exists, its task gone from the queue."""

@@ -1,5 +1,8 @@
 """Per-request access to the database, the runtime and the audit log."""
 
+import contextlib
+import threading
+
 from flask import current_app, g, request
 
 from ..ceremonies.printjobs import WAIT_MAX
@@ -47,3 +50,22 @@ def wait_param() -> float:
         raise InvalidInput("how long to wait?",
                            fields={"wait": f"must be a number of seconds from 0 to {WAIT_MAX:g}"})
     return seconds
+
+
+# Progress requests that may wait at once: each holds one of the web server's threads
+# (server.py), so a client opening many cannot take them all; past this, `wait` is not
+# honoured and the request answers at once, as without it.
+WAITERS = 8
+_waiters = threading.BoundedSemaphore(WAITERS)
+
+
+@contextlib.contextmanager
+def wait_slot(seconds: float):
+    """The seconds this request may wait (0 if it asked for none or no slot is free)."""
+    if seconds <= 0 or not _waiters.acquire(blocking=False):
+        yield 0.0
+        return
+    try:
+        yield seconds
+    finally:
+        _waiters.release()

@@ -26,10 +26,18 @@
     }
     return job.state !== "queued" && job.state !== "running";
   }
+  var last = "";
   function poll() {
     fetch(url + "?wait=10", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
-      .then(function (job) { if (!show(job)) { setTimeout(poll, 50); } })
+      .then(function (job) {
+        if (show(job)) { return; }
+        // Moved on: ask again at once. Not moved (the wait ran out, or the server had no
+        // room to wait and answered at once): ask again a little later.
+        var now = job.state + "/" + job.done;
+        setTimeout(poll, now === last ? 700 : 50);
+        last = now;
+      })
       .catch(function () { setTimeout(poll, 2000); });
   }
   poll();

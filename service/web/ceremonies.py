@@ -13,7 +13,7 @@ from ..ceremonies import printjobs, records
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
-from ..http.support import get_db, log, public_base_url, runtime, wait_param
+from ..http.support import get_db, log, public_base_url, runtime, wait_param, wait_slot
 from ..http.views import ceremony_view, job_view
 from ..clock import office_today
 from ..records import office
@@ -218,7 +218,9 @@ def cancel(job_id):
 
 def _job(job_id: int, wait: float = 0) -> dict:
     db = get_db()
-    found = job_view(printjobs.next_change(db, printjobs.get(db, job_id), wait))
+    job = printjobs.get(db, job_id)
+    with wait_slot(wait) as seconds:
+        found = job_view(printjobs.next_change(db, job, seconds))
     found["state_label"] = str(JOB_STATES.get(found["state"], found["state"]))
     found["reused"] = db.execute("SELECT count(*) FROM print_job_items WHERE job_id = ? AND reused = 1",
                                  [job_id]).fetchone()[0]
