@@ -857,3 +857,19 @@ def test_the_api_corrects_and_removes_aid(client, case, make_user):
     assert client.delete(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers).status_code == 204
     assert client.delete(f"/api/v1/cases/{case['id']}/aid/{aid_id}", headers=headers).status_code == 404
     assert len(client.get(f"/api/v1/cases/{case['id']}", headers=headers).json["aid_items"]) == 1
+
+
+def test_the_print_progress_waits_for_the_next_step_and_refuses_a_bad_wait(sign_in, client, staff):
+    """The progress bar's endpoint takes the API's `wait` (the page asks with wait=10)."""
+    from tests.test_ceremonies_data import make_cases, make_ceremony
+
+    ceremony = make_ceremony(client, staff, make_cases(client, staff, 1, tricky=False))
+    job = client.post(f"/api/v1/ceremonies/{ceremony['id']}/print", headers=staff,
+                      json={"kinds": ["pledge"]}).json  # no consumer here: it stays queued
+    web = sign_in("staff")
+    bad = web.get(f"/jobs/{job['job_id']}/progress?wait=forever")
+    assert bad.status_code == 400 and "wait" in bad.get_data(as_text=True)
+    began = time.monotonic()
+    waited = web.get(f"/jobs/{job['job_id']}/progress?wait=0.3")
+    assert waited.status_code == 200 and waited.json["state"] == "queued"
+    assert waited.json["state_label"] and time.monotonic() - began >= 0.3
