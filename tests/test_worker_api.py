@@ -87,3 +87,45 @@ def test_a_returned_letter_that_fails_its_check_is_refused_and_fails_the_job(
     assert job["state"] == "failed" and "pledge-1" in job["error"]
     assert db.execute("SELECT COUNT(*) FROM documents WHERE status = 'valid'").fetchone()[0] == 0
     assert not list(settings.documents_dir.rglob("*.pdf"))
+
+
+def test_a_worker_warms_up_on_letters_the_server_invents(client, staff, db, runtime, tmp_path, caplog):
+    """GET /worker/warm-up hands a starting worker invented letters of every kind (the
+    office's templates and settings, invented women); the worker makes and drops them,
+    and its folder then holds the templates its first real chunk needs."""
+    import logging
+    from types import SimpleNamespace
+
+    from service.ceremonies.remote_worker import RemoteWorker
+    from service.records.kinds import DOCUMENT_KINDS
+
+    worker = _worker(db)
+    cases = make_cases(client, staff, 2)
+    names = [db["cases"].get(c)["full_name"] for c in cases]
+    assert client.get("/api/v1/worker/warm-up", headers=staff).status_code == 401
+    answer = client.get("/api/v1/worker/warm-up", headers=worker)
+    assert answer.status_code == 200
+    chunks = [from_wire(c) for c in answer.json["chunks"]]
+    assert sorted(c.kind for c in chunks) == sorted(DOCUMENT_KINDS)
+    assert all(x.number.endswith("/CONTOH") and x.doc_id < 0 for c in chunks for x in c.letters)
+    assert not [n for n in names if n in answer.get_data(as_text=True)]
+
+    class ThisServer:  # the worker's Server, over this app instead of over HTTP
+        def warm_up(self):
+            return client.get("/api/v1/worker/warm-up", headers=worker).json["chunks"]
+
+        def file(self, sha256):
+            return client.get(f"/api/v1/worker/files/{sha256}", headers=worker).data
+
+    folder = SimpleNamespace(run_dir=tmp_path / "run", tmp_dir=tmp_path / "tmp",
+                             render_seconds=10.0)
+    folder.tmp_dir.mkdir()
+    documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    with caplog.at_level(logging.INFO, logger="service.ceremonies.warmup"):
+        RemoteWorker(folder, ThisServer(), runtime.pool).warm_up()
+    assert "warmed up: 10 invented letters of 6 kinds" in caplog.text
+    cached = {p.stem for p in (folder.run_dir / "cache").glob("*.docx")}
+    assert cached == {c.template_sha256 for c in chunks}
+    assert list((folder.run_dir / "templates").glob("*.docx"))  # made ready and combined
+    assert not list(folder.tmp_dir.iterdir())  # nothing left of the letters
+    assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == documents

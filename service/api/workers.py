@@ -11,10 +11,10 @@ import re
 from flask import jsonify, request, send_file
 
 from ..auth import worker_tokens
-from ..ceremonies import handout, prepare
+from ..ceremonies import handout, prepare, warmup
 from ..errors import InvalidInput, NotFound, Unauthorized
 from ..http.support import get_db, runtime
-from ..letters.chunk import MadeLetter
+from ..letters.chunk import MadeLetter, to_wire
 from ..records.storage import sha256_file
 from . import bp
 from .auth import json_body
@@ -111,6 +111,14 @@ def file_by_hash(sha256):
     else:
         path = prepare.template_file(rt, get_db(), sha256)
     return send_file(path, mimetype="application/octet-stream", max_age=0)
+
+
+@bp.get("/worker/warm-up")
+@worker_only
+def warm_up():
+    """Invented letters of every kind (ceremonies/warmup.py), for a worker starting up to
+    make and drop, so its first real chunk runs warm. Nothing of a real case in them."""
+    return jsonify({"chunks": [to_wire(chunk) for _, chunk in warmup.invented(runtime())]})
 
 
 @bp.get("/worker/ping")

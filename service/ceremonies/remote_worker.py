@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +31,7 @@ from ..errors import PulangError
 from ..letters import bulk, processes
 from ..letters.chunk import MadeLetter, from_wire
 from ..letters.convert import ConverterPool
-from . import leases, runner
+from . import leases, runner, warmup
 from .queue import JobQueue, consumer, workers_for
 
 log = logging.getLogger("pulang.worker")
@@ -89,6 +90,10 @@ class Server:
         if response.status == 409:
             raise runner.Busy(chunk, float(self._error(response).get("retry_in", 5)))
         return self._expect(response, 200).json()
+
+    def warm_up(self) -> list[dict]:
+        """Invented letters of every kind to make and drop (api/workers.py)."""
+        return self._expect(self._call("GET", "/warm-up"), 200).json()["chunks"]
 
     def file(self, sha256: str) -> bytes:
         return self._expect(self._call("GET", f"/files/{sha256}"), 200).data
@@ -168,6 +173,22 @@ class RemoteWorker:
             log.info("print job %d chunk %s: %d letters returned in %.1f s", job_id, chunk,
                      len(inputs.letters), time.perf_counter() - started)
 
+    def warm_up(self) -> None:
+        """Make and drop the invented letters the server hands out (ceremonies/warmup.py),
+        so the first real chunk finds its templates here, made ready and combined, and
+        LibreOffice and the stamping processes warm."""
+        try:
+            chunks = [from_wire(data) for data in self.server.warm_up()]
+            work = [(self._cached(c.template_sha256, ".docx"), c) for c in chunks]
+            first = chunks[0] if chunks else None
+            logo = self._cached(first.logo_sha256, ".png") if first and first.logo_sha256 else None
+            unit_logo = (self._cached(first.unit_logo_sha256, ".png")
+                         if first and first.unit_logo_sha256 else None)
+        except Exception as exc:  # noqa: BLE001 - a warm-up never stops the worker
+            log.warning("warm-up stopped: %s", type(exc).__name__)
+            return
+        warmup.make_and_drop(self.workshop, work, logo, unit_logo)
+
     def _cached(self, sha256: str, suffix: str) -> Path:
         """A template or the logo by hash: fetched once, checked, kept."""
         path = self.cache / f"{sha256}{suffix}"
@@ -198,6 +219,7 @@ def run(settings, *, server_url: str, token: str, threads: int | None = None) ->
         worker = RemoteWorker(settings, server, pool)
         queue = JobQueue(settings, run=worker.run_chunk)
         processes.run(processes.warm)
+        threading.Thread(target=worker.warm_up, name="warm-up", daemon=True).start()
         log.info("print worker %s ready (Redis queue, server %s)", leases.owner(), server_url)
         consumer(queue, None, workers=threads or workers_for(settings, settings.pool_size),
                  embedded=False).run()

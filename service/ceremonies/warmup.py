@@ -14,18 +14,23 @@ keys and layout and the real job finds every cached file made. They go through
 bulk.make, which touches no database, archive or index; nothing is stored, numbered or
 logged but the counts. `pulang serve` starts this in a background thread at the
 background priority (letters/priority.py) as it starts listening, which it does not
-delay; a print job that comes sooner simply shares the converters with it.
+delay; a print job that comes sooner simply shares the converters with it. A print
+worker on another machine does the same at its start with letters the server invents
+for it (`GET /api/v1/worker/warm-up`, ceremonies/remote_worker.py): invented women, so
+nothing of a real one travels.
 """
 
 import logging
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from ..letters import bulk, sample
 from ..letters.chunk import ChunkInput, LetterInput
 from ..letters.priority import lower_this_thread
 from ..records import office, templates
+from ..records.storage import sha256_file
 from ..records.kinds import CEREMONY_KINDS, DOCUMENT_KINDS
 
 log = logging.getLogger(__name__)
@@ -33,20 +38,30 @@ LETTERS = 2  # of each case kind: a combined document of more than one letter, c
 
 
 def warm_up(runtime) -> None:
-    """Make and drop the invented letters; failures are logged, never raised (a template
-    that cannot make them will say so again, to its user, in a real job)."""
+    """Make and drop the invented letters here (`pulang serve`)."""
+    lower_this_thread()
+    try:
+        work = invented(runtime)
+    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
+        log.warning("warm-up stopped: %s", type(exc).__name__)
+        return
+    make_and_drop(runtime.workshop(), work, runtime.logo(), runtime.unit_logo())
+
+
+def make_and_drop(workshop: bulk.Workshop, work: list[tuple[Path, ChunkInput]],
+                  logo: Path | None, unit_logo: Path | None) -> None:
+    """Make the invented letters of `work` ((template file, ChunkInput) per kind) and drop
+    them; failures are logged, never raised (a template that cannot make them will say
+    so again, to its user, in a real job)."""
     lower_this_thread()
     started = time.perf_counter()
+
+    def make(item) -> int:
+        template, chunk = item
+        lower_this_thread()
+        return len(bulk.make(workshop, template, chunk, logo=logo, unit_logo=unit_logo))
+
     try:
-        work = _chunks(runtime)
-        workshop = runtime.workshop()
-        logo, unit_logo = runtime.logo(), runtime.unit_logo()
-
-        def make(item) -> int:
-            template, chunk = item
-            lower_this_thread()
-            return len(bulk.make(workshop, template, chunk, logo=logo, unit_logo=unit_logo))
-
         with ThreadPoolExecutor(max(1, workshop.converters)) as pool:
             made = sum(pool.map(make, work))
     except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
@@ -56,8 +71,10 @@ def warm_up(runtime) -> None:
              time.perf_counter() - started)
 
 
-def _chunks(runtime) -> list[tuple]:
-    """(template file, ChunkInput) per kind, from the office's active templates."""
+def invented(runtime) -> list[tuple[Path, ChunkInput]]:
+    """(template file, ChunkInput) per kind, from the office's active templates: what
+    warm_up makes here, and what a print worker on another machine is handed to make
+    (api/workers.py)."""
     db = runtime.db()
     try:
         settings = office.get_all(db)
@@ -66,6 +83,7 @@ def _chunks(runtime) -> list[tuple]:
     finally:
         db.close()
     base_url = runtime.settings.base_url
+    logo, unit_logo = runtime.logo(), runtime.unit_logo()
     people = sample.people()
     work = []
     for kind in DOCUMENT_KINDS:
@@ -81,5 +99,7 @@ def _chunks(runtime) -> list[tuple]:
                    for i, context in enumerate(contexts)]
         work.append((files[kind], ChunkInput(
             job_id=0, chunk=f"warm-up-{kind}", kind=kind, template_sha256=active[kind]["sha256"],
-            base_url=base_url, letters=letters, template_version=active[kind]["version"])))
+            base_url=base_url, letters=letters, template_version=active[kind]["version"],
+            logo_sha256=sha256_file(logo) if logo else None,
+            unit_logo_sha256=sha256_file(unit_logo) if unit_logo else None)))
     return work
