@@ -9,6 +9,8 @@ its lease while it works, and returns the stamped PDFs to the server, which chec
 stores, indexes and merges them. Its folder (PULANG_ARCHIVE) keeps only caches: templates
 and the logo by hash (run/cache/), templates made ready and combined (run/templates/),
 the LibreOffice profiles; renders and PDFs live in tmp/ only while a chunk is made.
+At its start it makes and drops invented letters the server hands out (warm_up,
+ceremonies/warmup.py), so its first real chunk runs warm.
 
 Killed at any moment it loses nothing: its lease runs out, the server's keeper queues the
 chunk again, another worker makes the same letters with the same numbers, and a late
