@@ -179,17 +179,17 @@ class RemoteWorker:
         """Make and drop the invented letters the server hands out (ceremonies/warmup.py),
         so the first real chunk finds its templates here, made ready and combined, and
         LibreOffice and the stamping processes warm."""
-        try:
-            chunks = [from_wire(data) for data in self.server.warm_up()]
-            work = [(self._cached(c.template_sha256, ".docx"), c) for c in chunks]
-            first = chunks[0] if chunks else None
-            logo = self._cached(first.logo_sha256, ".png") if first and first.logo_sha256 else None
-            unit_logo = (self._cached(first.unit_logo_sha256, ".png")
-                         if first and first.unit_logo_sha256 else None)
-        except Exception as exc:  # noqa: BLE001 - a warm-up never stops the worker
-            log.warning("warm-up stopped: %s", type(exc).__name__)
-            return
-        warmup.make_and_drop(self.workshop, work, logo, unit_logo)
+        warmup.make_and_drop(self.workshop, self._invented)
+
+    def _invented(self) -> tuple:
+        """The server's invented letters, their templates and logos fetched (cached)."""
+        chunks = [from_wire(data) for data in self.server.warm_up()]
+        work = [(self._cached(c.template_sha256, ".docx"), c) for c in chunks]
+        first = chunks[0] if chunks else None
+        logo = self._cached(first.logo_sha256, ".png") if first and first.logo_sha256 else None
+        unit_logo = (self._cached(first.unit_logo_sha256, ".png")
+                     if first and first.unit_logo_sha256 else None)
+        return work, logo, unit_logo
 
     def _cached(self, sha256: str, suffix: str) -> Path:
         """A template or the logo by hash: fetched once, checked, kept."""

@@ -23,6 +23,7 @@ nothing of a real one travels.
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,32 +40,27 @@ LETTERS = 2  # of each case kind: a combined document of more than one letter, c
 
 def warm_up(runtime) -> None:
     """Make and drop the invented letters here (`pulang serve`)."""
-    lower_this_thread()
-    try:
-        work = invented(runtime)
-    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
-        log.warning("warm-up stopped: %s", type(exc).__name__)
-        return
-    make_and_drop(runtime.workshop(), work, runtime.logo(), runtime.unit_logo())
+    make_and_drop(runtime.workshop(),
+                  lambda: (invented(runtime), runtime.logo(), runtime.unit_logo()))
 
 
-def make_and_drop(workshop: bulk.Workshop, work: list[tuple[Path, ChunkInput]],
-                  logo: Path | None, unit_logo: Path | None) -> None:
-    """Make the invented letters of `work` ((template file, ChunkInput) per kind) and drop
-    them; failures are logged, never raised (a template that cannot make them will say
-    so again, to its user, in a real job)."""
+def make_and_drop(workshop: bulk.Workshop, gather: Callable[[], tuple]) -> None:
+    """Make the invented letters `gather()` gives ((template file, ChunkInput) per kind,
+    the logo, the unit logo) and drop them; failures are logged, never raised (a
+    template that cannot make them will say so again, to its user, in a real job)."""
     lower_this_thread()
     started = time.perf_counter()
-
-    def make(item) -> int:
-        template, chunk = item
-        lower_this_thread()
-        return len(bulk.make(workshop, template, chunk, logo=logo, unit_logo=unit_logo))
-
     try:
+        work, logo, unit_logo = gather()
+
+        def make(item) -> int:
+            template, chunk = item
+            lower_this_thread()
+            return len(bulk.make(workshop, template, chunk, logo=logo, unit_logo=unit_logo))
+
         with ThreadPoolExecutor(max(1, workshop.converters)) as pool:
             made = sum(pool.map(make, work))
-    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
+    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service or a worker
         log.warning("warm-up stopped: %s", type(exc).__name__)
         return
     log.info("warmed up: %d invented letters of %d kinds in %.1f s", made, len(work),
@@ -84,6 +80,8 @@ def invented(runtime) -> list[tuple[Path, ChunkInput]]:
         db.close()
     base_url = runtime.settings.base_url
     logo, unit_logo = runtime.logo(), runtime.unit_logo()
+    logo_sha256 = sha256_file(logo) if logo else None
+    unit_logo_sha256 = sha256_file(unit_logo) if unit_logo else None
     people = sample.people()
     work = []
     for kind in DOCUMENT_KINDS:
@@ -100,6 +98,5 @@ def invented(runtime) -> list[tuple[Path, ChunkInput]]:
         work.append((files[kind], ChunkInput(
             job_id=0, chunk=f"warm-up-{kind}", kind=kind, template_sha256=active[kind]["sha256"],
             base_url=base_url, letters=letters, template_version=active[kind]["version"],
-            logo_sha256=sha256_file(logo) if logo else None,
-            unit_logo_sha256=sha256_file(unit_logo) if unit_logo else None)))
+            logo_sha256=logo_sha256, unit_logo_sha256=unit_logo_sha256)))
     return work
