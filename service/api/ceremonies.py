@@ -8,7 +8,7 @@ from ..ceremonies import printer, printjobs, records
 from ..clock import office_today
 from ..ceremonies.queue import queue_for
 from ..http.responses import print_result
-from ..http.support import get_db, log, public_base_url, runtime, wait_param, wait_slot
+from ..http.support import followed_job, get_db, log, public_base_url, runtime
 from ..http.views import ceremony_view, job_options, job_view
 from . import bp
 from .auth import json_body, requires
@@ -138,10 +138,7 @@ def cancel_job(job_id):
 @bp.get("/jobs/<int:job_id>")
 @requires("ceremony.read")
 def get_job(job_id):
-    db = get_db()
-    job = printjobs.get(db, job_id)
-    with wait_slot(wait_param()) as seconds:
-        return jsonify(job_view(printjobs.next_change(db, job, seconds)))
+    return jsonify(job_view(followed_job(get_db(), job_id)))
 
 
 def _finished(db, job_id: int) -> dict:

@@ -5,6 +5,7 @@ import threading
 
 from flask import current_app, g, request
 
+from ..ceremonies import printjobs
 from ..ceremonies.printjobs import WAIT_MAX
 from ..errors import InvalidInput
 from ..records import audit, office
@@ -69,3 +70,11 @@ def wait_slot(seconds: float):
         yield seconds
     finally:
         _waiters.release()
+
+
+def followed_job(db, job_id: int) -> dict:
+    """The print job, as it is once it moves on when the request asks to wait for that
+    (`?wait=S`, within the bound of wait_slot)."""
+    job = printjobs.get(db, job_id)
+    with wait_slot(wait_param()) as seconds:
+        return printjobs.next_change(db, job, seconds)

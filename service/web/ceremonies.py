@@ -13,7 +13,7 @@ from ..ceremonies import printjobs, records
 from ..ceremonies.queue import queue_for
 from ..errors import Conflict, InvalidInput
 from ..http.responses import print_result
-from ..http.support import get_db, log, public_base_url, runtime, wait_param, wait_slot
+from ..http.support import followed_job, get_db, log, public_base_url, runtime
 from ..http.views import ceremony_view, job_view
 from ..clock import office_today
 from ..records import office
@@ -216,11 +216,9 @@ def cancel(job_id):
     return redirect(url_for("ceremonies.job", job_id=job_id))
 
 
-def _job(job_id: int, wait: float = 0) -> dict:
+def _job(job_id: int, *, follow: bool = False) -> dict:
     db = get_db()
-    job = printjobs.get(db, job_id)
-    with wait_slot(wait) as seconds:
-        found = job_view(printjobs.next_change(db, job, seconds))
+    found = job_view(followed_job(db, job_id) if follow else printjobs.get(db, job_id))
     found["state_label"] = str(JOB_STATES.get(found["state"], found["state"]))
     found["reused"] = db.execute("SELECT count(*) FROM print_job_items WHERE job_id = ? AND reused = 1",
                                  [job_id]).fetchone()[0]
@@ -238,7 +236,7 @@ def job(job_id):
 def progress(job_id):
     """What the progress bar polls (ids, counts and the state's label only); `?wait=S`
     answers at the job's next step (printjobs.next_change)."""
-    found = _job(job_id, wait_param())
+    found = _job(job_id, follow=True)
     found["result_url"] = url_for("ceremonies.result", job_id=job_id) if found["result_url"] else None
     return jsonify(found)
 
